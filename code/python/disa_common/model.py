@@ -1,0 +1,77 @@
+"""The item model and status lifecycle every DISA component agrees on.
+
+The handlers, the state machine (state-machine/state-machine.json) and the templates all
+name these attributes, statuses and variables; this module is the single source of them
+for the Python side, and tests check the ASL and templates against it.
+
+Lifecycle of an item (``status`` attribute):
+
+    (absent) ──init_process──► execution run 1
+    (absent) ──invalid input──► Invalid                         terminal, never published
+    (absent | Retrying) ──disa_process claim──► Processing
+    Processing ──published──► Successful                       terminal
+    Processing ──any failure──► Failure   (in the retry index)
+    (absent | Retrying) ──circuit open──► Failure (deferred: no attempt consumed)
+    Failure ──disa_retry claim──► Retrying ──► new execution run
+    Failure ──attempts >= max──► Exhausted                     terminal, counted by a metric
+
+Every transition is a conditional write keyed on ``status`` and ``run``, so a late or
+duplicate writer can never overwrite a newer state.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+
+# Attribute names.
+KEY = "id"  # partition key (S)
+MESSAGE = "message"  # the body to publish (S); never logged
+STATUS = "status"  # Status value (S)
+RUN = "run"  # number of the execution run that owns the item (N)
+ATTEMPTS = "attempts"  # publish attempts consumed (N)
+REASON = "reason"  # why the last attempt failed or the input is invalid (S)
+RETRY_SHARD = "retry_shard"  # retry index partition key (S); present only in Failure
+NEXT_ATTEMPT_AT = "next_attempt_at"  # retry index sort key, epoch seconds (N); only in Failure
+SNS_MESSAGE_ID = "sns_message_id"  # SNS MessageId once Successful (S)
+EXECUTION = "execution"  # name of the execution that last claimed the item (S)
+UPDATED_AT = "updated_at"  # ISO-8601 UTC time of the last transition (S)
+
+RETRY_INDEX = "retry-index"  # sparse GSI: (retry_shard, next_attempt_at), INCLUDE run, attempts
+MESSAGE_ATTRIBUTE_KEY = "disa_id"  # SNS message attribute carrying the item key
+
+# SNS allows 262,144 bytes for the message plus its attributes; keep room for ours.
+MAX_MESSAGE_BYTES = 256 * 1024 - 1024
+
+
+class Status(enum.StrEnum):
+    PROCESSING = "Processing"
+    SUCCESSFUL = "Successful"
+    FAILURE = "Failure"
+    RETRYING = "Retrying"
+    INVALID = "Invalid"
+    EXHAUSTED = "Exhausted"
+
+
+# Execution names: 1-80 characters of [0-9A-Za-z_-] (Step Functions' rule, safe for
+# CloudWatch Logs too).
+_UNSAFE = re.compile(r"[^0-9A-Za-z_-]")
+
+
+def execution_name(item_key: str, run: int) -> str:
+    """Deterministic execution name for one run of one item.
+
+    The same (key, run) always gives the same name, so a redelivered stream record or a
+    repeated retry meets ExecutionAlreadyExists instead of sending twice. A short hash of
+    the raw key keeps names unique after sanitising and truncation.
+    """
+    digest = hashlib.sha256(item_key.encode("utf-8")).hexdigest()[:12]
+    readable = _UNSAFE.sub("_", item_key)[:50]
+    return f"{readable}-{digest}-r{run}"
+
+
+def retry_shard(item_key: str, shards: int) -> str:
+    """Retry-index partition for an item: spreads failures so no GSI partition runs hot."""
+    digest = hashlib.sha256(item_key.encode("utf-8")).digest()
+    return str(int.from_bytes(digest[:4], "big") % shards)
