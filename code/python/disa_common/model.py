@@ -75,3 +75,13 @@ def retry_shard(item_key: str, shards: int) -> str:
     """Retry-index partition for an item: spreads failures so no GSI partition runs hot."""
     digest = hashlib.sha256(item_key.encode("utf-8")).digest()
     return str(int.from_bytes(digest[:4], "big") % shards)
+
+
+# SNS's limit for one published message: body plus message attributes (names, types, values).
+SNS_MAX_PUBLISH_BYTES = 256 * 1024
+
+
+def publish_size(message: str, item_key: str) -> int:
+    """Bytes SNS counts for a DISA publish: the body plus the ``disa_id`` attribute."""
+    attribute = len(MESSAGE_ATTRIBUTE_KEY) + len("String") + len(item_key.encode("utf-8"))
+    return len(message.encode("utf-8")) + attribute

@@ -1,0 +1,1 @@
+"""The disa_init_process Lambda function (entry point: handler.lambda_handler)."""

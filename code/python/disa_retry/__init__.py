@@ -1,0 +1,1 @@
+"""The disa_retry Lambda function (entry point: handler.lambda_handler)."""

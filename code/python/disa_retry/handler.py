@@ -1,0 +1,264 @@
+"""disa_retry: re-drive failed items whose next attempt is due, a bounded amount per run.
+
+Run by a schedule. Reads the sparse retry index shard by shard, every page, and for each
+due item either ends it (``Exhausted`` once its attempts reach MAX_ATTEMPTS, counted by
+the RetriesExhausted metric) or claims it with a conditional write (Failure → Retrying,
+run + 1) and starts the next run's execution. The claim is what keeps two overlapping
+runs from sending twice: only one of them can move the item off ``run``. Work stops
+cleanly DEADLINE_MARGIN_SECONDS before the Lambda deadline; what is left stays in the
+index for the next run.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from disa_common import backoff, clients, log, model
+from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now, start_run
+from disa_common.settings import Settings
+
+# Items per Query page: small enough that the deadline is checked often, large enough
+# that a backlog of thousands costs few calls.
+PAGE_SIZE = 100
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    settings = Settings.from_env()
+    log.configure("disa_retry", settings.log_level, getattr(context, "aws_request_id", None))
+    settings.require("table_name", "state_machine_arn")
+    return redrive_due_items(settings, Deadline.of(context, settings.deadline_margin_seconds))
+
+
+class Outcome(Enum):
+    REDRIVEN = "redriven"
+    EXHAUSTED = "exhausted"
+    SKIPPED = "skipped"  # claimed by someone else meanwhile, or execution already there
+    REVERTED = "reverted"  # claimed, but the execution did not start: back to Failure
+    FAILED = "failed"
+    LEFT = "left"  # not touched: too close to the deadline
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Stops work ``margin_ms`` before the Lambda deadline (never, without a context)."""
+
+    remaining_ms: Callable[[], int] | None
+    margin_ms: float
+
+    @classmethod
+    def of(cls, context: Any, margin_seconds: float) -> Deadline:
+        return cls(getattr(context, "get_remaining_time_in_millis", None), margin_seconds * 1000)
+
+    def near(self) -> bool:
+        return self.remaining_ms is not None and self.remaining_ms() < self.margin_ms
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    ddb: Any
+    sfn: Any
+    clock: Callable[[], float] = time.time
+    rand: Callable[[], float] = random.random
+
+
+def redrive_due_items(
+    settings: Settings,
+    deadline: Deadline,
+    deps: Deps | None = None,
+    page_size: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    """Re-drive every due item of every shard, until done or the deadline is near."""
+    deps = deps or Deps(settings, clients.get("dynamodb"), clients.get("stepfunctions"))
+    with ThreadPoolExecutor(settings.retry_concurrency, thread_name_prefix="retry") as pool:
+        run = _Run(deps, deadline, int(deps.clock()), page_size, pool)
+        stopped = any(run.redrive_shard(str(shard)) for shard in range(settings.retry_shards))
+    result: dict[str, Any] = {outcome.value: run.counts[outcome] for outcome in Outcome}
+    result["stoppedEarly"] = stopped
+    log.info("retry run done", **result)
+    return result
+
+
+@dataclass
+class _Run:
+    """One scheduled run: what every shard's pages share."""
+
+    deps: Deps
+    deadline: Deadline
+    now: int  # items due at or before this epoch second are re-driven
+    page_size: int
+    pool: ThreadPoolExecutor
+    counts: Counter[Outcome] = field(default_factory=Counter)
+
+    def redrive_shard(self, shard: str) -> bool:
+        """Work through one shard page by page; True if it stopped for the deadline."""
+        start_key: dict[str, Any] | None = None
+        while True:
+            if self.deadline.near():
+                return True
+            rows, start_key = _due_page(self.deps, shard, self.now, self.page_size, start_key)
+            outcomes = list(self.pool.map(self._redrive, rows))
+            self.counts.update(outcomes)
+            if Outcome.LEFT in outcomes:
+                return True
+            if start_key is None:
+                return False
+
+    def _redrive(self, row: dict[str, Any]) -> Outcome:
+        return redrive_item(row, self.now, self.deps, self.deadline)
+
+
+def _due_page(
+    deps: Deps, shard: str, now: int, page_size: int, start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    query: dict[str, Any] = {
+        "TableName": deps.settings.table_name,
+        "IndexName": model.RETRY_INDEX,
+        "KeyConditionExpression": "#shard = :shard AND #next <= :now",
+        "ExpressionAttributeNames": {"#shard": model.RETRY_SHARD, "#next": model.NEXT_ATTEMPT_AT},
+        "ExpressionAttributeValues": {":shard": {"S": shard}, ":now": {"N": str(now)}},
+        "Limit": page_size,
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    answer = deps.ddb.query(**query)
+    return answer.get("Items", []), answer.get("LastEvaluatedKey")
+
+
+def redrive_item(row: dict[str, Any], now: int, deps: Deps, deadline: Deadline) -> Outcome:
+    """End or re-drive one due item (a row of the retry index)."""
+    if deadline.near():
+        return Outcome.LEFT
+    key = row.get(model.KEY, {}).get("S")
+    try:
+        run = int(row[model.RUN]["N"])
+        attempts = int(row.get(model.ATTEMPTS, {"N": "0"})["N"])
+        if attempts >= deps.settings.max_attempts:
+            return _exhaust(key, run, attempts, deps)
+        if not _claim(key, run, now, deps):
+            return Outcome.SKIPPED
+        return _start_next_run(key, run, attempts, deps)
+    except Exception as err:  # one bad item must not stop the rest
+        log.error("retry failed", id=key, error=error_code(err))
+        return Outcome.FAILED
+
+
+def _exhaust(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
+    settings = deps.settings
+    done = _conditional_update(
+        deps,
+        key,
+        "SET #status = :exhausted, #updated = :now REMOVE #shard, #next",
+        "#status = :failure AND #run = :run",
+        {":exhausted": _s(model.Status.EXHAUSTED), ":failure": _s(model.Status.FAILURE)},
+        run,
+    )
+    if not done:
+        return Outcome.SKIPPED
+    log.warning("retries exhausted", id=key, attempts=attempts, run=run)
+    log.metric("RetriesExhausted", settings.metric_namespace, settings.environment, id=key)
+    return Outcome.EXHAUSTED
+
+
+def _claim(key: str, run: int, now: int, deps: Deps) -> bool:
+    claimed = _conditional_update(
+        deps,
+        key,
+        "SET #status = :retrying, #run = :next_run, #updated = :now REMOVE #shard, #next",
+        "#status = :failure AND #run = :run AND #next <= :due",
+        {
+            ":retrying": _s(model.Status.RETRYING),
+            ":failure": _s(model.Status.FAILURE),
+            ":next_run": {"N": str(run + 1)},
+            ":due": {"N": str(now)},
+        },
+        run,
+    )
+    if not claimed:
+        log.info("claimed elsewhere", id=key, run=run)
+    return claimed
+
+
+def _start_next_run(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
+    settings = deps.settings
+    new_run, attempt = run + 1, attempts + 1
+    due = backoff.retry_at(
+        deps.clock(), attempt, settings.retry_base_seconds, settings.retry_max_seconds, deps.rand
+    )
+    shard = model.retry_shard(key, settings.retry_shards)
+    name = model.execution_name(key, new_run)
+    try:
+        started = start_run(deps.sfn, settings.state_machine_arn, key, new_run, attempt, due, shard)
+    except Exception as err:
+        log.error("start failed, reverting", id=key, execution=name, error=error_code(err))
+        _revert(key, run, due, shard, deps)
+        return Outcome.REVERTED
+    if not started:
+        log.warning("execution already exists", id=key, execution=name)
+        return Outcome.SKIPPED
+    log.info("re-driven", id=key, execution=name, attempt=attempt)
+    return Outcome.REDRIVEN
+
+
+def _revert(key: str, run: int, due: int, shard: str, deps: Deps) -> None:
+    """Put a claimed item back in the index as it was, due again after a backoff."""
+    _conditional_update(
+        deps,
+        key,
+        "SET #status = :failure, #run = :run, #reason = :reason, #shard = :shard,"
+        " #next = :due, #updated = :now",
+        "#status = :retrying AND #run = :claimed_run",
+        {
+            ":failure": _s(model.Status.FAILURE),
+            ":retrying": _s(model.Status.RETRYING),
+            ":reason": {"S": "StartExecutionFailed"},
+            ":shard": {"S": shard},
+            ":due": {"N": str(due)},
+            ":claimed_run": {"N": str(run + 1)},
+        },
+        run,
+    )
+
+
+def _conditional_update(
+    deps: Deps, key: str, update: str, condition: str, values: dict[str, Any], run: int
+) -> bool:
+    """One conditional UpdateItem; False if the condition did not hold."""
+    names = {
+        "#status": model.STATUS,
+        "#run": model.RUN,
+        "#updated": model.UPDATED_AT,
+        "#shard": model.RETRY_SHARD,
+        "#next": model.NEXT_ATTEMPT_AT,
+        "#reason": model.REASON,
+    }
+    expressions = update + " " + condition
+    try:
+        deps.ddb.update_item(
+            TableName=deps.settings.table_name,
+            Key={model.KEY: {"S": key}},
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={k: v for k, v in names.items() if k in expressions},
+            ExpressionAttributeValues={
+                **values,
+                ":run": {"N": str(run)},
+                ":now": {"S": iso_now()},
+            },
+        )
+    except Exception as err:
+        if has_code(err, CONDITION_FAILED):
+            return False
+        raise
+    return True
+
+
+def _s(status: model.Status) -> dict[str, str]:
+    return {"S": status.value}

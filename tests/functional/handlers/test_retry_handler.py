@@ -1,0 +1,222 @@
+"""disa_retry against moto: due items re-driven once each, across pages, within a deadline."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+from disa_common import model
+from disa_common.settings import Settings
+from disa_retry import handler
+from disa_retry.handler import Deadline, Deps, Outcome, lambda_handler, redrive_due_items
+from handler_support import TABLE, FakeContext, aws_client, executions, get_item, put_message
+
+
+def put_failed(ddb, key: str, run: int = 1, attempts: int | None = 1, due_in: int = -5) -> None:
+    """An item as RecordFailure leaves it: in the retry index, due ``due_in`` s from now."""
+    extra = {
+        "status": {"S": "Failure"},
+        "reason": {"S": "PublishError"},
+        "run": {"N": str(run)},
+        "retry_shard": {"S": model.retry_shard(key, 4)},
+        "next_attempt_at": {"N": str(int(time.time()) + due_in)},
+    }
+    if attempts is not None:
+        extra["attempts"] = {"N": str(attempts)}
+    put_message(ddb, key, **extra)
+
+
+def in_index(ddb) -> set[str]:
+    keys = set()
+    for shard in range(4):
+        answer = ddb.query(
+            TableName=TABLE,
+            IndexName=model.RETRY_INDEX,
+            KeyConditionExpression="retry_shard = :s",
+            ExpressionAttributeValues={":s": {"S": str(shard)}},
+        )
+        keys |= {item["id"]["S"] for item in answer["Items"]}
+    return keys
+
+
+def deps(settings: Settings | None = None) -> Deps:
+    return Deps(
+        settings or Settings.from_env(),
+        aws_client("dynamodb"),
+        aws_client("stepfunctions"),
+    )
+
+
+def test_due_items_are_claimed_and_get_their_next_run(ddb, table, state_machine) -> None:
+    for key in ("a", "b", "c"):
+        put_failed(ddb, key, run=1, attempts=1)
+    put_failed(ddb, "deferred", run=1, attempts=None)  # circuit deferral: no attempt used
+    put_failed(ddb, "later", due_in=600)
+    put_message(ddb, "done", status={"S": "Successful"})
+
+    result = lambda_handler({}, FakeContext())
+
+    assert result["redriven"] == 4 and result["stoppedEarly"] is False
+    started = executions(state_machine)
+    assert set(started) == {model.execution_name(k, 2) for k in ("a", "b", "c", "deferred")}
+    payload = started[model.execution_name("a", 2)]
+    assert (payload["id"], payload["run"], payload["attempt"]) == ("a", 2, 2)
+    assert payload["retryShard"] == model.retry_shard("a", 4)
+    assert started[model.execution_name("deferred", 2)]["attempt"] == 1
+    item = get_item(ddb, "a")
+    assert item[model.STATUS] == {"S": "Retrying"} and item[model.RUN] == {"N": "2"}
+    assert in_index(ddb) == {"later"}
+
+
+def test_every_page_of_the_index_is_read(ddb, table, state_machine, calls) -> None:
+    keys = [f"item-{i:03}" for i in range(60)]
+    for key in keys:
+        put_failed(ddb, key)
+
+    result = redrive_due_items(Settings.from_env(), Deadline(None, 0), page_size=7)
+
+    assert result["redriven"] == 60
+    assert len(executions(state_machine)) == 60
+    assert in_index(ddb) == set()
+    assert calls.count("dynamodb:Query") >= 60 // 7  # many pages, not one
+
+
+def test_item_out_of_attempts_is_exhausted_and_counted(ddb, table, state_machine, logs) -> None:
+    put_failed(ddb, "tired", run=5, attempts=5)
+
+    result = lambda_handler({}, FakeContext())
+
+    assert result["exhausted"] == 1 and result["redriven"] == 0
+    item = get_item(ddb, "tired")
+    assert item[model.STATUS] == {"S": "Exhausted"}
+    assert item[model.REASON] == {"S": "PublishError"}  # the last failure stays readable
+    assert in_index(ddb) == set()
+    assert executions(state_machine) == {}
+    (metric,) = logs.metrics("RetriesExhausted")
+    assert metric["RetriesExhausted"] == 1 and metric["id"] == "tired"
+
+
+def test_max_attempts_comes_from_the_environment(monkeypatch, ddb, table, state_machine) -> None:
+    monkeypatch.setenv("MAX_ATTEMPTS", "2")
+    put_failed(ddb, "second", attempts=1)
+    put_failed(ddb, "third", attempts=2)
+
+    result = lambda_handler({}, FakeContext())
+
+    assert (result["redriven"], result["exhausted"]) == (1, 1)
+
+
+def test_run_stops_before_the_deadline_and_the_next_run_finishes(ddb, table, state_machine) -> None:
+    keys = [f"item-{i:02}" for i in range(30)]
+    for key in keys:
+        put_failed(ddb, key)
+    ticks = itertools.count()
+    # 12 s left, one second gone per look at the clock; margin 10 s: only a few proceed.
+    closing = FakeContext(lambda: 12_000 - 1_000 * next(ticks))
+
+    first = lambda_handler({}, closing)
+
+    assert first["stoppedEarly"] is True
+    done = len(executions(state_machine))
+    assert 0 < done < 30
+    assert len(in_index(ddb)) == 30 - done  # the rest wait, untouched, for the next run
+
+    second = lambda_handler({}, FakeContext())
+
+    assert second["stoppedEarly"] is False
+    assert set(executions(state_machine)) == {model.execution_name(k, 2) for k in keys}
+
+
+def test_no_time_at_all_touches_nothing(ddb, table, state_machine, calls) -> None:
+    put_failed(ddb, "a")
+
+    result = lambda_handler({}, FakeContext(lambda: 5_000))
+
+    assert result["stoppedEarly"] is True
+    assert calls.calls == []
+
+
+def test_two_runs_with_the_same_view_never_double_claim(ddb, table, state_machine) -> None:
+    put_failed(ddb, "a")
+    (row,) = ddb.query(
+        TableName=TABLE,
+        IndexName=model.RETRY_INDEX,
+        KeyConditionExpression="retry_shard = :s",
+        ExpressionAttributeValues={":s": {"S": model.retry_shard("a", 4)}},
+    )["Items"]
+    now = int(time.time())
+    no_deadline = Deadline(None, 0)
+
+    first = handler.redrive_item(row, now, deps(), no_deadline)
+    second = handler.redrive_item(row, now, deps(), no_deadline)  # a run that read the same page
+
+    assert (first, second) == (Outcome.REDRIVEN, Outcome.SKIPPED)
+    assert list(executions(state_machine)) == [model.execution_name("a", 2)]
+    assert get_item(ddb, "a")[model.RUN] == {"N": "2"}
+
+
+def test_back_to_back_runs_redrive_each_item_once(ddb, table, state_machine, calls) -> None:
+    for i in range(10):
+        put_failed(ddb, f"item-{i}")
+
+    first = lambda_handler({}, FakeContext())
+    second = lambda_handler({}, FakeContext())
+
+    assert (first["redriven"], second["redriven"]) == (10, 0)
+    assert calls.count("states:StartExecution") == 10
+
+
+def test_failed_start_reverts_the_claim(ddb, table, state_machine, fail_calls) -> None:
+    put_failed(ddb, "a", run=2, attempts=2)
+    fail_calls("sfn.StartExecution", "ServiceUnavailable")
+    before = time.time()
+
+    result = lambda_handler({}, FakeContext())
+
+    assert result["reverted"] == 1
+    item = get_item(ddb, "a")
+    assert item[model.STATUS] == {"S": "Failure"}
+    assert item[model.RUN] == {"N": "2"}  # as before the claim: the next run claims it again
+    assert item[model.ATTEMPTS] == {"N": "2"}  # no attempt charged
+    assert item[model.REASON] == {"S": "StartExecutionFailed"}
+    assert item[model.RETRY_SHARD] == {"S": model.retry_shard("a", 4)}
+    # backoff(3) with the defaults: 240 s nominal, between 120 and 240 s away.
+    assert before + 119 <= int(item[model.NEXT_ATTEMPT_AT]["N"]) <= time.time() + 240
+    assert in_index(ddb) == {"a"}
+
+
+def test_existing_execution_after_claim_is_not_an_error(ddb, table, state_machine) -> None:
+    put_failed(ddb, "a", run=1)
+    aws_client("stepfunctions").start_execution(
+        stateMachineArn=state_machine, name=model.execution_name("a", 2), input="{}"
+    )
+
+    result = lambda_handler({}, FakeContext())
+
+    assert (result["skipped"], result["failed"], result["reverted"]) == (1, 0, 0)
+
+
+def test_one_broken_item_does_not_stop_the_others(ddb, table, state_machine) -> None:
+    put_failed(ddb, "good")
+    ddb.put_item(  # in the index, but without the run RecordFailure always writes
+        TableName=TABLE,
+        Item={
+            "id": {"S": "odd"},
+            "status": {"S": "Failure"},
+            "retry_shard": {"S": model.retry_shard("odd", 4)},
+            "next_attempt_at": {"N": "1"},
+        },
+    )
+
+    result = lambda_handler({}, FakeContext())
+
+    assert (result["redriven"], result["failed"]) == (1, 1)
+
+
+@pytest.mark.parametrize("variable", ["TABLE_NAME", "STATE_MACHINE_ARN"])
+def test_missing_setting_fails_loudly(monkeypatch, table, variable) -> None:
+    monkeypatch.delenv(variable)
+
+    with pytest.raises(Exception, match=variable):
+        lambda_handler({}, FakeContext())
