@@ -41,7 +41,15 @@ class PreflightError(DeployError):
 
 
 class DeployFailedError(DeployError):
+    """AWS tried and failed; ``root_cause`` (when known) is the failure that matters."""
+
     exit_code = ExitCode.FAILED
+
+    def __init__(
+        self, message: str, hint: str | None = None, root_cause: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.root_cause = root_cause
 
 
 class WaitTimeoutError(DeployError):

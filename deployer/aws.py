@@ -1,0 +1,73 @@
+"""The one place boto3 sessions and clients are made.
+
+Every client shares the env's region, profile and endpoint (``--endpoint-url`` or the local
+emulator's), and botocore's *adaptive* retry mode: standard retries plus client-side rate
+limiting, so a throttled DescribeStackEvents loop slows down instead of failing the deploy.
+On the local emulator the session carries fixed dummy credentials, so a machine with no AWS
+credentials at all can still run the default environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from deployer import __version__
+from deployer.errors import CredentialsError
+
+CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    user_agent_extra=f"disa-deploy/{__version__}",
+    connect_timeout=10,
+    read_timeout=60,
+)
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+CallHook = Callable[[str, str], None]  # (service name, operation name)
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    region: str
+    profile: str | None = None
+    endpoint_url: str | None = None
+    emulated: bool = False
+
+
+@dataclass(frozen=True)
+class Clients:
+    cloudformation: Any
+    s3: Any
+    sts: Any
+    dynamodb: Any
+
+
+def make_session(target: AwsTarget) -> boto3.Session:
+    credentials = EMULATOR_CREDENTIALS if target.emulated else {}
+    try:
+        return boto3.Session(profile_name=target.profile, region_name=target.region, **credentials)
+    except botocore.exceptions.ProfileNotFound as err:
+        raise CredentialsError(
+            f"AWS profile {target.profile!r} not found", hint="check ~/.aws/config"
+        ) from err
+
+
+def make_clients(target: AwsTarget, on_call: CallHook | None = None) -> Clients:
+    session = make_session(target)
+    if on_call is not None:
+        hook = on_call
+
+        def record(model: Any, **_: Any) -> None:
+            hook(model.service_model.service_name, model.name)
+
+        session.events.register("before-call", record)
+
+    def client(name: str) -> Any:
+        return session.client(name, endpoint_url=target.endpoint_url, config=CLIENT_CONFIG)
+
+    return Clients(client("cloudformation"), client("s3"), client("sts"), client("dynamodb"))

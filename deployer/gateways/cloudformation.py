@@ -1,0 +1,208 @@
+"""CloudFormation gateway: stacks, templates, change sets and events as plain values.
+
+"Does not exist" is a ``ValidationError`` distinguished only by its message; it becomes
+``None`` here (see :mod:`deployer.cfn_messages`), every other failure goes through
+:func:`aws_errors`. Pagination happens here; callers get lists or lazy iterators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import botocore.exceptions
+
+from deployer.cfn_messages import is_does_not_exist
+from deployer.gateways.base import aws_errors, error_code, error_message
+
+CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    name: str
+    stack_id: str
+    status: str
+    reason: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackEvent:
+    event_id: str
+    stack_id: str
+    logical_id: str
+    physical_id: str
+    resource_type: str
+    status: str
+    reason: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class ChangeSetInfo:
+    change_set_id: str
+    status: str
+    reason: str
+    execution_status: str
+    changes: tuple[Mapping[str, Any], ...]  # ResourceChange dicts, as CloudFormation gives
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    body: str | None = None
+    url: str | None = None
+
+    def as_params(self) -> dict[str, str]:
+        return {"TemplateURL": self.url} if self.url else {"TemplateBody": self.body or ""}
+
+
+def _stack_info(raw: Mapping[str, Any]) -> StackInfo:
+    return StackInfo(
+        name=raw["StackName"],
+        stack_id=raw["StackId"],
+        status=raw["StackStatus"],
+        reason=raw.get("StackStatusReason", ""),
+        tags={t["Key"]: t["Value"] for t in raw.get("Tags", [])},
+        parameters={
+            p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])
+        },
+        outputs={o["OutputKey"]: o.get("OutputValue", "") for o in raw.get("Outputs", [])},
+    )
+
+
+def _event(raw: Mapping[str, Any]) -> StackEvent:
+    return StackEvent(
+        event_id=raw["EventId"],
+        stack_id=raw["StackId"],
+        logical_id=raw.get("LogicalResourceId", ""),
+        physical_id=raw.get("PhysicalResourceId", ""),
+        resource_type=raw.get("ResourceType", ""),
+        status=raw.get("ResourceStatus", ""),
+        reason=raw.get("ResourceStatusReason", ""),
+        timestamp=raw["Timestamp"],
+    )
+
+
+class StackGateway:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def describe(self, name: str) -> StackInfo | None:
+        try:
+            with aws_errors(f"describe stack {name}"):
+                stacks = self.client.describe_stacks(StackName=name)["Stacks"]
+        except Exception as err:
+            if _missing(err):
+                return None
+            raise
+        return _stack_info(stacks[0]) if stacks else None
+
+    def template_body(self, name: str) -> str:
+        with aws_errors(f"get template of {name}"):
+            body = self.client.get_template(StackName=name, TemplateStage="Original")
+        text = body.get("TemplateBody", "")
+        return text if isinstance(text, str) else _canonical_json(text)
+
+    def create_stack(self, name: str, template: TemplateSource, params: Mapping[str, str],
+                     tags: Mapping[str, str]) -> str:  # fmt: skip
+        with aws_errors(f"create stack {name}"):
+            reply = self.client.create_stack(
+                StackName=name, Parameters=_params(params), Tags=_tags(tags),
+                Capabilities=list(CAPABILITIES), **template.as_params(),
+            )  # fmt: skip
+        return str(reply["StackId"])
+
+    def create_change_set(self, name: str, change_set: str, kind: str, template: TemplateSource,
+                          params: Mapping[str, str], tags: Mapping[str, str]) -> str:  # fmt: skip
+        with aws_errors(f"create change set for {name}"):
+            reply = self.client.create_change_set(
+                StackName=name, ChangeSetName=change_set, ChangeSetType=kind,
+                Parameters=_params(params), Tags=_tags(tags), Capabilities=list(CAPABILITIES),
+                IncludeNestedStacks=True, **template.as_params(),
+            )  # fmt: skip
+        return str(reply["Id"])
+
+    def describe_change_set(self, change_set_id: str) -> ChangeSetInfo:
+        changes: list[Mapping[str, Any]] = []
+        token: str | None = None
+        with aws_errors("describe change set"):
+            while True:
+                extra = {"NextToken": token} if token else {}
+                page = self.client.describe_change_set(ChangeSetName=change_set_id, **extra)
+                changes.extend(c["ResourceChange"] for c in page.get("Changes", []))
+                token = page.get("NextToken")
+                if not token:
+                    break
+        return ChangeSetInfo(
+            change_set_id=page.get("ChangeSetId", change_set_id),
+            status=page.get("Status", ""),
+            reason=page.get("StatusReason", ""),
+            execution_status=page.get("ExecutionStatus", ""),
+            changes=tuple(changes),
+        )
+
+    def delete_change_set(self, change_set_id: str) -> None:
+        with aws_errors("delete change set"):
+            self.client.delete_change_set(ChangeSetName=change_set_id)
+
+    def execute_change_set(self, change_set_id: str) -> None:
+        with aws_errors("execute change set"):
+            self.client.execute_change_set(ChangeSetName=change_set_id)
+
+    def delete_stack(self, stack: str) -> None:
+        with aws_errors(f"delete stack {stack}"):
+            self.client.delete_stack(StackName=stack)
+
+    def events(self, stack_id: str) -> Iterator[StackEvent]:
+        """Events newest first, one page at a time (stop iterating to stop paging)."""
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            with aws_errors(f"describe events of {stack_id}"):
+                page = self.client.describe_stack_events(StackName=stack_id, **extra)
+            yield from (_event(raw) for raw in page.get("StackEvents", []))
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    def nested_stacks(self, stack: str) -> list[tuple[str, str]]:
+        """(logical id, stack id) of the nested stacks directly under ``stack``."""
+        found: list[tuple[str, str]] = []
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            with aws_errors(f"list resources of {stack}"):
+                page = self.client.list_stack_resources(StackName=stack, **extra)
+            for item in page.get("StackResourceSummaries", []):
+                nested = item.get("ResourceType") == "AWS::CloudFormation::Stack"
+                if nested and item.get("PhysicalResourceId"):
+                    found.append((item["LogicalResourceId"], item["PhysicalResourceId"]))
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+
+def _missing(err: Exception) -> bool:
+    cause = err.__cause__ if err.__cause__ is not None else err
+    if not isinstance(cause, botocore.exceptions.ClientError):
+        return False
+    return error_code(cause) == "ValidationError" and is_does_not_exist(error_message(cause))
+
+
+def _params(params: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
+
+
+def _tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def _canonical_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

@@ -1,0 +1,16 @@
+"""STS gateway: who is calling. Used before any write to guard against the wrong account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deployer.gateways.base import aws_errors
+
+
+class Identity:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def account_id(self) -> str:
+        with aws_errors("identify the caller (sts get-caller-identity)"):
+            return str(self.client.get_caller_identity()["Account"])

@@ -1,0 +1,55 @@
+"""What a use case is given: the resolved env, the gateways, the UI, time and sleep.
+
+Built once per command by :func:`deployer.wiring.connect`; use cases take a
+:class:`Runtime` and never create clients, read the clock or sleep on their own, so tests
+drive them with moto or Stubber clients, a fake clock and a sleep that only advances it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from deployer.config import EnvConfig
+from deployer.gateways.cloudformation import StackGateway
+from deployer.gateways.dynamodb import MessageTable
+from deployer.gateways.identity import Identity
+from deployer.gateways.s3 import ArtifactBucket
+from deployer.output import UI
+from deployer.project import Project
+
+
+class Emulator(Protocol):
+    """The local emulator's interface (``deployer.local`` implements it as module functions)."""
+
+    def ensure_emulator(self, state_dir: Path, port: int, log: Callable[[str], None]) -> str: ...
+
+    def stop_emulator(self, state_dir: Path) -> bool: ...
+
+    def emulator_status(self, state_dir: Path) -> str | None: ...
+
+
+@dataclass
+class Runtime:
+    config: EnvConfig
+    project: Project
+    ui: UI
+    stacks: StackGateway
+    identity: Identity
+    table: MessageTable
+    bucket_for: Callable[[str, str], ArtifactBucket]  # (bucket name, KMS key ARN) -> gateway
+    endpoint_url: str | None
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    poll_seconds: float
+    heartbeat_seconds: float
+    emulator: Emulator | None = None
+
+    @property
+    def emulated(self) -> bool:
+        return self.config.local
+
+    def wait(self, seconds: float | None = None) -> None:
+        self.sleep(self.poll_seconds if seconds is None else seconds)

@@ -1,0 +1,1 @@
+"""Use cases: one module per command, each a plain function of a Runtime and its options."""

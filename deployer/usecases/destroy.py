@@ -1,0 +1,129 @@
+"""``destroy``: show what goes, get consent, delete, report what policy kept.
+
+Consent rules, checked before any call that changes anything: a protected env (``protected:
+true``, e.g. prod) needs ``--force-protected``; then ``--yes``, or a "yes" typed at a
+terminal; without a terminal and without ``--yes`` the tool refuses (a pipeline never
+deletes by accident). ``--purge-artifacts`` also deletes every object version in the
+artifact bucket and the artifact stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from deployer.diagnosis import PathEvent, find_root_cause, retained
+from deployer.errors import DeployFailedError, PreflightError
+from deployer.gateways.cloudformation import StackInfo
+from deployer.output import Summary, render_retained
+from deployer.runtime import Runtime
+from deployer.usecases.store import check_account
+from deployer.usecases.watch import StackWatcher, newest_event_id
+
+DESTROY_TIMEOUT_SECONDS = 60 * 60
+Confirm = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class DestroyOptions:
+    yes: bool = False
+    force_protected: bool = False
+    purge_artifacts: bool = False
+    timeout: float = DESTROY_TIMEOUT_SECONDS
+
+
+@dataclass
+class DestroyOutcome:
+    deleted: list[str] = field(default_factory=list)
+    retained: list[PathEvent] = field(default_factory=list)
+    objects_purged: int = 0
+
+
+def destroy(
+    rt: Runtime, options: DestroyOptions, confirm: Confirm | None, summary: Summary
+) -> DestroyOutcome:
+    cfg = rt.config
+    if cfg.protected and not options.force_protected:
+        raise PreflightError(
+            f"env {cfg.name} is protected ({cfg.source}: protected: true)",
+            hint="add --force-protected if you really mean to delete it",
+        )
+    check_account(rt)
+    root = rt.stacks.describe(cfg.stack_name)
+    store = rt.stacks.describe(cfg.artifact_stack_name) if options.purge_artifacts else None
+    targets = [s for s in (root, store) if s is not None]
+    if not targets:
+        rt.ui.result(
+            f"nothing to destroy: no stack {cfg.stack_name} in {cfg.account_id}/{cfg.region}"
+        )
+        return DestroyOutcome()
+    rt.ui.result(_describe_targets(rt, targets))
+    _consent(rt, options, confirm)
+    outcome = DestroyOutcome()
+    for stack in targets:
+        if stack is store:
+            outcome.objects_purged = _empty_bucket(rt, stack)
+        _delete(rt, stack, options.timeout, outcome)
+    rt.ui.result(render_retained(outcome.retained))
+    summary.changed = True
+    summary.counts.update(
+        stacks_deleted=len(outcome.deleted),
+        retained=len(outcome.retained),
+        objects_purged=outcome.objects_purged,
+    )
+    return outcome
+
+
+def _describe_targets(rt: Runtime, targets: list[StackInfo]) -> str:
+    lines = [f"About to delete, in account {rt.config.account_id}, region {rt.config.region}:"]
+    for stack in targets:
+        lines.append(f"  {stack.name} ({stack.status})")
+        lines.extend(
+            f"    nested: {path}" for path in _nested_paths(rt, stack.stack_id, stack.name)
+        )
+    return "\n".join(lines)
+
+
+def _nested_paths(rt: Runtime, stack_id: str, path: str) -> list[str]:
+    found: list[str] = []
+    for logical_id, nested_id in rt.stacks.nested_stacks(stack_id):
+        found.append(f"{path}/{logical_id}")
+        found.extend(_nested_paths(rt, nested_id, f"{path}/{logical_id}"))
+    return found
+
+
+def _consent(rt: Runtime, options: DestroyOptions, confirm: Confirm | None) -> None:
+    if options.yes:
+        return
+    if confirm is None:
+        raise PreflightError(
+            "refusing to destroy without --yes: no terminal to ask for confirmation",
+            hint="pass --yes in scripts and pipelines",
+        )
+    if not confirm(f"Delete these stacks of env {rt.config.name}?"):
+        raise PreflightError("destroy cancelled: nothing was deleted")
+
+
+def _empty_bucket(rt: Runtime, store: StackInfo) -> int:
+    bucket = store.outputs.get("BucketName")
+    if not bucket:
+        return 0
+    count = rt.bucket_for(bucket, store.outputs.get("KeyArn", "")).purge()
+    rt.ui.progress(f"purged {count} object versions from {bucket}")
+    return count
+
+
+def _delete(rt: Runtime, stack: StackInfo, timeout: float, outcome: DestroyOutcome) -> None:
+    marker = newest_event_id(rt, stack.stack_id)
+    rt.stacks.delete_stack(stack.stack_id)
+    rt.ui.progress(f"deleting {stack.name}")
+    result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(timeout)
+    outcome.retained.extend(retained(result.events))
+    if result.final is not None and result.final.status != "DELETE_COMPLETE":
+        cause = find_root_cause(result.events)
+        raise DeployFailedError(
+            f"delete of {stack.name} failed: stack is {result.final.status}",
+            hint="fix the cause, then run destroy again (or delete-stack --retain-resources)",
+            root_cause=cause.as_dict() if cause else None,
+        )
+    outcome.deleted.append(stack.name)

@@ -1,0 +1,50 @@
+"""``status``: stack states (root, nested, artifact store), outputs and item counts.
+
+Read-only. The messages table is found from the root stack's ``TableName`` output, else by
+its contract name ``<project>-<env>-messages``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from deployer.output import Summary, render_mapping
+from deployer.runtime import Runtime
+
+
+@dataclass
+class StatusReport:
+    stacks: dict[str, str] = field(default_factory=dict)  # path -> status
+    outputs: dict[str, str] = field(default_factory=dict)
+    items: dict[str, int] | None = None
+
+
+def status(rt: Runtime, summary: Summary) -> StatusReport:
+    cfg = rt.config
+    report = StatusReport()
+    root = rt.stacks.describe(cfg.stack_name)
+    store = rt.stacks.describe(cfg.artifact_stack_name)
+    report.stacks[cfg.artifact_stack_name] = store.status if store else "absent"
+    report.stacks[cfg.stack_name] = root.status if root else "absent"
+    if root is not None:
+        _add_nested(rt, root.stack_id, cfg.stack_name, report)
+        report.outputs = dict(root.outputs)
+        table = root.outputs.get("TableName", f"{cfg.project}-{cfg.name}-messages")
+        report.items = rt.table.count_by_status(table)
+    rt.ui.result(render_mapping("Stacks", report.stacks))
+    rt.ui.result(render_mapping("Outputs", report.outputs))
+    items = report.items
+    rt.ui.result(
+        render_mapping("Items by status", items) if items is not None else "Items: no table"
+    )
+    summary.outputs = report.outputs
+    summary.counts = dict(items or {})
+    summary.details["stacks"] = report.stacks
+    return report
+
+
+def _add_nested(rt: Runtime, stack_id: str, path: str, report: StatusReport) -> None:
+    for logical_id, nested_id in rt.stacks.nested_stacks(stack_id):
+        nested = rt.stacks.describe(nested_id)
+        report.stacks[f"{path}/{logical_id}"] = nested.status if nested else "absent"
+        _add_nested(rt, nested_id, f"{path}/{logical_id}", report)

@@ -1,0 +1,87 @@
+"""The env's artifact store (KMS key + private bucket) and the account guard.
+
+The store is its own small stack (``cft/artifact-store-stack.yaml``, outputs ``KeyArn`` and
+``BucketName``), created on first use and reused afterwards. Before anything is uploaded the
+bucket must block all public access and default to SSE-KMS; otherwise the tool refuses.
+
+Emulator note: moto's CloudFormation model of AWS::S3::Bucket ignores
+``PublicAccessBlockConfiguration``, so in local mode only, a missing block is applied
+directly (and said so) before the check; on AWS a missing block is a refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deployer.errors import DeployFailedError, PreflightError
+from deployer.gateways.cloudformation import TemplateSource
+from deployer.gateways.s3 import ArtifactBucket
+from deployer.runtime import Runtime
+from deployer.stack_states import SETTLED_OK
+from deployer.usecases.waiting import wait_until_settled
+
+STORE_TIMEOUT_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class Store:
+    bucket: str
+    key_arn: str
+
+
+def check_account(rt: Runtime) -> str:
+    actual = rt.identity.account_id()
+    expected = rt.config.account_id
+    if actual != expected:
+        raise PreflightError(
+            f"credentials are for account {actual}, but env {rt.config.name} is account "
+            f"{expected} ({rt.config.source})",
+            hint="switch credentials (--profile / AWS_PROFILE) or fix account_id in the env file",
+        )
+    return actual
+
+
+def ensure_store(rt: Runtime) -> Store:
+    name = rt.config.artifact_stack_name
+    stack = wait_until_settled(rt, name, STORE_TIMEOUT_SECONDS)
+    if stack is None or stack.status == "DELETE_COMPLETE":
+        template = rt.project.require(rt.project.artifact_store_template)
+        rt.ui.progress(f"creating artifact store stack {name} (first use of this env)")
+        body = template.read_text(encoding="utf-8")
+        params = {"Project": rt.config.project, "Env": rt.config.name}
+        rt.stacks.create_stack(name, TemplateSource(body=body), params, rt.config.stack_tags)
+        stack = wait_until_settled(rt, name, STORE_TIMEOUT_SECONDS)
+    if stack is None or stack.status not in SETTLED_OK:
+        raise DeployFailedError(
+            f"artifact store stack {name} is {stack.status if stack else 'gone'}",
+            hint=f"see its events (aws cloudformation describe-stack-events --stack-name {name}); "
+            "`disa-deploy destroy --purge-artifacts` removes it",
+        )
+    missing = {"BucketName", "KeyArn"} - set(stack.outputs)
+    if missing:
+        raise DeployFailedError(f"artifact store stack {name} lacks outputs {sorted(missing)}")
+    return Store(stack.outputs["BucketName"], stack.outputs["KeyArn"])
+
+
+def verify_store(rt: Runtime, bucket: ArtifactBucket) -> None:
+    block = bucket.public_access_block()
+    if not _all_blocked(block) and rt.emulated:
+        rt.ui.progress("emulator: applying the public access block moto's CloudFormation skips")
+        bucket.block_public_access()
+        block = bucket.public_access_block()
+    if not _all_blocked(block):
+        raise PreflightError(
+            f"artifact bucket {bucket.bucket} does not block all public access ({block or 'none'})",
+            hint="restore PublicAccessBlockConfiguration (all four true) in the artifact stack",
+        )
+    rules = bucket.default_encryption()
+    if not any(rule.get("SSEAlgorithm") == "aws:kms" for rule in rules):
+        raise PreflightError(
+            f"artifact bucket {bucket.bucket} does not default to SSE-KMS ({rules or 'none'})",
+            hint="restore BucketEncryption with SSEAlgorithm aws:kms in the artifact stack",
+        )
+
+
+def _all_blocked(block: dict[str, bool]) -> bool:
+    keys = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    return all(block.get(key) is True for key in keys)

@@ -1,0 +1,62 @@
+"""The message-text predicates, one case per known CloudFormation wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from deployer.cfn_messages import change_set_has_no_changes, is_does_not_exist, is_noise
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "expected"),
+    [
+        (
+            "submitted info had no changes",
+            "The submitted information didn't contain changes. "
+            "Submit different information to create a change set.",
+            True,
+        ),
+        ("no updates to perform", "No updates are to be performed.", True),
+        ("a real failure", "Parameters: [Env] must have values", False),
+        ("no reason at all", None, False),
+    ],
+)
+def test_change_set_has_no_changes(case: str, reason: str | None, expected: bool) -> None:
+    assert change_set_has_no_changes(reason) is expected
+
+
+@pytest.mark.parametrize(
+    ("case", "message", "expected"),
+    [
+        ("stack by name", "Stack with id disa-dev does not exist", True),
+        ("change set", "ChangeSet [x] does not exist", True),
+        ("other validation error", "Template format error: unsupported structure", False),
+    ],
+)
+def test_is_does_not_exist(case: str, message: str, expected: bool) -> None:
+    assert is_does_not_exist(message) is expected
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "expected"),
+    [
+        (
+            "embedded create",
+            "Embedded stack arn:aws:cloudformation:us-east-1:1:stack/x/y was not "
+            "successfully created: The following resource(s) failed to create: [Table].",
+            True,
+        ),
+        (
+            "embedded update",
+            "Embedded stack arn:x was not successfully updated. Currently in "
+            "UPDATE_ROLLBACK_IN_PROGRESS with reason: ...",
+            True,
+        ),
+        ("creation cancelled", "Resource creation cancelled", True),
+        ("update cancelled", "Resource update cancelled", True),
+        ("failed-to-create summary", "The following resource(s) failed to create: [A, B].", True),
+        ("a real cause", 'Resource handler returned message: "Table already exists"', False),
+    ],
+)
+def test_is_noise(case: str, reason: str, expected: bool) -> None:
+    assert is_noise(reason) is expected
