@@ -1,0 +1,278 @@
+"""Start, reuse, inspect and stop the local emulator: one background process per project.
+
+The emulator runs detached (its own session, so it outlives the command that started it and
+takes its Lambda subprocesses with it when stopped) and keeps its record (pid, port) and log
+under the state dir. The rule it keeps: every path ends in an endpoint or an
+``EmulatorError`` with a clear message within a bounded time, never a hang: a stale record
+is cleaned up and said so, a port held by anything else is refused, start-up has a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployer.errors import EmulatorError
+
+HEALTH_PATH = "/_disa/health"  # answered by the server, see server.with_health
+SERVICE_NAME = "disa-local-emulator"
+RECORD_FILE = "emulator.json"
+LOG_FILE = "emulator.log"
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 10.0
+PROBE_TIMEOUT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class EmulatorRecord:
+    pid: int
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return endpoint_for(self.port)
+
+
+def endpoint_for(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def ensure_emulator(
+    state_dir: Path,
+    port: int,
+    log: Callable[[str], None],
+    *,
+    ready_timeout: float = READY_TIMEOUT_SECONDS,
+) -> str:
+    """Endpoint of this project's emulator, reusing a healthy one or starting a new one."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    record = read_record(state_dir)
+    if record is not None:
+        if is_alive(record.pid):
+            return _reuse(state_dir, record, port, log, ready_timeout)
+        log(f"Removing the stale local emulator record: process {record.pid} is gone.")
+        remove_record(state_dir)
+    _check_port_free(port)
+    return _start(state_dir, port, log, ready_timeout)
+
+
+def stop_emulator(state_dir: Path) -> bool:
+    """Stop this project's emulator; True if one was running."""
+    record = read_record(state_dir)
+    if record is None:
+        return False
+    running = is_alive(record.pid) and _is_ours(record)
+    if running:
+        _terminate(record.pid)
+    remove_record(state_dir)
+    return running
+
+
+def emulator_status(state_dir: Path) -> str | None:
+    """Endpoint of this project's emulator if it is running and answering, else None."""
+    record = read_record(state_dir)
+    if record is None or not is_alive(record.pid):
+        return None
+    health = probe(record.port)
+    return record.endpoint if health and health.get("pid") == record.pid else None
+
+
+def _reuse(
+    state_dir: Path,
+    record: EmulatorRecord,
+    port: int,
+    log: Callable[[str], None],
+    ready_timeout: float,
+) -> str:
+    if not _wait_ready(record, ready_timeout, process=None):
+        raise EmulatorError(
+            f"The local emulator (pid {record.pid}) is not answering on port {record.port}.",
+            hint=f"See {state_dir / LOG_FILE}; stop it with `disa-deploy destroy --env local`.",
+        )
+    if record.port != port:
+        log(f"The local emulator already runs on port {record.port}; using it (not {port}).")
+    log(f"Reusing the local emulator at {record.endpoint} (pid {record.pid}).")
+    return record.endpoint
+
+
+def _start(state_dir: Path, port: int, log: Callable[[str], None], ready_timeout: float) -> str:
+    log_path = state_dir / LOG_FILE
+    log(f"Starting the local emulator on {endpoint_for(port)} (log: {log_path}).")
+    command = [
+        sys.executable,
+        "-m",
+        "deployer.local.server",
+        "--port",
+        str(port),
+        "--state-dir",
+        str(state_dir),
+    ]
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=state_dir,
+            env=_server_env(),
+        )
+    record = EmulatorRecord(process.pid, port)
+    write_record(state_dir, record)
+    if _wait_ready(record, ready_timeout, process=process):
+        return record.endpoint
+    exited = process.poll()
+    if exited is None:
+        _terminate(process.pid)
+    remove_record(state_dir)
+    why = (
+        f"exited with status {exited}"
+        if exited is not None
+        else (f"did not answer within {ready_timeout:.0f} s")
+    )
+    raise EmulatorError(
+        f"The local emulator {why} while starting: {_last_line(log_path)}",
+        hint=f"See {log_path}.",
+    )
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The emulator never needs real credentials; keep the developer's out of its process.
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+        env.pop(name, None)
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _wait_ready(
+    record: EmulatorRecord, timeout: float, process: subprocess.Popen[bytes] | None
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        if process is None and not is_alive(record.pid):
+            return False
+        health = probe(record.port)
+        if health and health.get("pid") == record.pid:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the server binds: connections of a stopped emulator in TIME_WAIT do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            return
+        except OSError:
+            pass
+    health = probe(port)
+    owner = (
+        f"another disa-deploy emulator (pid {health.get('pid')}, another project folder)"
+        if health
+        else "another program"
+    )
+    raise EmulatorError(
+        f"Port {port} on 127.0.0.1 is in use by {owner}.",
+        hint="Choose a free port for the local emulator, or stop what is using this one.",
+    )
+
+
+def probe(port: int) -> dict[str, object] | None:
+    """The emulator's health answer on ``port``, or None when nothing of ours answers."""
+    url = endpoint_for(port) + HEALTH_PATH
+    try:
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS) as response:
+            answer = json.loads(response.read().decode("utf-8"))
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    if isinstance(answer, dict) and answer.get("service") == SERVICE_NAME:
+        return answer
+    return None
+
+
+def is_alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError, OSError):
+        # Reap it first if it is our own exited child, or a zombie would look alive.
+        os.waitpid(pid, os.WNOHANG)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_ours(record: EmulatorRecord) -> bool:
+    health = probe(record.port)
+    if health is not None:
+        return health.get("pid") == record.pid
+    try:  # not answering (hung?): trust the command line, where the OS shows it
+        cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"deployer.local.server" in cmdline
+
+
+def _terminate(pid: int) -> None:
+    """SIGTERM the emulator's process group (it and its Lambda runs), SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if not is_alive(pid):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    while is_alive(pid) and time.monotonic() < deadline + STOP_TIMEOUT_SECONDS:
+        time.sleep(0.05)
+
+
+def read_record(state_dir: Path) -> EmulatorRecord | None:
+    try:
+        data = json.loads((state_dir / RECORD_FILE).read_text(encoding="utf-8"))
+        return EmulatorRecord(int(data["pid"]), int(data["port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_record(state_dir: Path, record: EmulatorRecord) -> None:
+    data = {"pid": record.pid, "port": record.port, "started_at": time.time()}
+    (state_dir / RECORD_FILE).write_text(json.dumps(data), encoding="utf-8")
+
+
+def remove_record(state_dir: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (state_dir / RECORD_FILE).unlink()
+
+
+def _last_line(log_path: Path) -> str:
+    try:
+        lines = [line for line in log_path.read_text(errors="replace").splitlines() if line]
+    except OSError:
+        return "(no log)"
+    return lines[-1] if lines else "(empty log)"

@@ -1,0 +1,136 @@
+"""Patch 4 — state machines created by CloudFormation load their definition and execute.
+
+What moto lacks: ``AWS::StepFunctions::StateMachine`` reads only ``DefinitionString`` (not
+``Definition``, ``DefinitionS3Location`` or ``DefinitionSubstitutions``), has no ``Arn``
+attribute for ``!GetAtt``, and always writes to the plain Step Functions backend, while
+executions that really run live in a second backend that moto uses only when its
+``stepfunctions.execute_state_machine`` setting is on (``moto.core.config``; the
+environment variable SF_EXECUTION_HISTORY_TYPE only shapes the canned history of the
+non-executing backend).
+
+What the patch does: turns ``execute_state_machine`` on, and makes the CloudFormation
+handlers build the definition (inline string or object, or the object at
+``DefinitionS3Location`` in moto's S3), replace each ``${Name}`` of
+``DefinitionSubstitutions``, and create/update/delete through the backend the API uses, so
+StartExecution from a handler runs the machine: Lambda tasks go through patch 1,
+``dynamodb:updateItem`` tasks through moto's DynamoDB. An execution started without a name
+gets a UUID, as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from moto.core.config import default_user_config
+from moto.s3.models import s3_backends
+from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import get_backend
+from moto.stepfunctions.utils import cfn_to_api_tags
+
+from deployer.local.patches import replace_attribute
+
+_ORIGINAL_START = StepFunctionsParserBackend.start_execution
+_ORIGINAL_ATTRIBUTE = StateMachine.get_cfn_attribute
+_ORIGINAL_HAS_ATTRIBUTE = StateMachine.has_cfn_attr
+
+
+def install() -> None:
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    replace_attribute(StateMachine, "create_from_cloudformation_json", classmethod(create))
+    replace_attribute(StateMachine, "update_from_cloudformation_json", classmethod(update))
+    replace_attribute(StateMachine, "delete_from_cloudformation_json", classmethod(delete))
+    replace_attribute(StateMachine, "get_cfn_attribute", attribute)
+    replace_attribute(StateMachine, "has_cfn_attr", classmethod(has_attribute))
+    replace_attribute(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any) -> Any:
+    """StartExecution without a name gets a UUID, as on AWS (moto's executing backend
+    leaves it empty, so a second unnamed execution "already exists")."""
+    return _ORIGINAL_START(self, state_machine_arn, name or str(uuid.uuid4()), *args)
+
+
+def substitute(definition: str, substitutions: dict[str, Any] | None) -> str:
+    """Apply DefinitionSubstitutions: each ``${Key}`` becomes the value's text."""
+    for key, value in (substitutions or {}).items():
+        definition = definition.replace("${" + key + "}", str(value))
+    return definition
+
+
+def load_definition(properties: dict[str, Any], account_id: str) -> str:
+    if "DefinitionString" in properties:
+        text = str(properties["DefinitionString"])
+    elif "Definition" in properties:
+        text = json.dumps(properties["Definition"])
+    elif "DefinitionS3Location" in properties:
+        location = properties["DefinitionS3Location"]
+        obj = s3_backends[account_id]["aws"].get_object(
+            location["Bucket"], location["Key"], location.get("Version")
+        )
+        text = obj.value.decode("utf-8")  # type: ignore[union-attr]
+    else:
+        text = ""
+    return substitute(text, properties.get("DefinitionSubstitutions"))
+
+
+def create(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    properties = cloudformation_json["Properties"]
+    backend = get_backend(account_id, region_name)
+    return backend.create_state_machine(
+        properties.get("StateMachineName", resource_name),
+        load_definition(properties, account_id),
+        properties.get("RoleArn", ""),
+        tags=cfn_to_api_tags(properties.get("Tags") or []),
+        loggingConfiguration=properties.get("LoggingConfiguration"),
+        tracingConfiguration=properties.get("TracingConfiguration"),
+        sm_type=properties.get("StateMachineType"),
+    )
+
+
+def update(
+    cls: Any,
+    /,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    properties = cloudformation_json.get("Properties", {})
+    name = properties.get("StateMachineName", original_resource.name)
+    if name != original_resource.name:
+        replacement = create(cls, name, cloudformation_json, account_id, region_name)
+        delete(cls, original_resource.arn, cloudformation_json, account_id, region_name)
+        return replacement
+    return get_backend(account_id, region_name).update_state_machine(
+        original_resource.arn,
+        definition=load_definition(properties, account_id),
+        role_arn=properties.get("RoleArn"),
+    )
+
+
+def delete(
+    cls: Any, /, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    get_backend(account_id, region_name).delete_state_machine(resource_name)
+
+
+def attribute(self: Any, attribute_name: str) -> Any:
+    if attribute_name == "Arn":
+        return self.arn
+    return _ORIGINAL_ATTRIBUTE(self, attribute_name)
+
+
+def has_attribute(cls: Any, /, attr: str) -> bool:
+    return attr == "Arn" or bool(_ORIGINAL_HAS_ATTRIBUTE(attr))

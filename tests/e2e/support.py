@@ -1,0 +1,44 @@
+"""Helpers of the e2e tests: the session's private emulator and the deployed system."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+import deployer.local as local
+
+
+class PrivateEmulator:
+    """deployer.local with this session's state dir and port, whatever the config says."""
+
+    def __init__(self, state_dir: Path, port: int) -> None:
+        self.state_dir, self.port = state_dir, port
+
+    def ensure_emulator(self, state_dir: Path, port: int, log: Callable[[str], None]) -> str:
+        return local.ensure_emulator(self.state_dir, self.port, log)
+
+    def stop_emulator(self, state_dir: Path) -> bool:
+        return local.stop_emulator(self.state_dir)
+
+    def emulator_status(self, state_dir: Path) -> str | None:
+        return local.emulator_status(self.state_dir)
+
+
+@dataclass
+class System:
+    endpoint: str
+    outputs: dict[str, str]
+    up_seconds: float
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )

@@ -1,0 +1,167 @@
+"""The original design's test script, played on the real templates, handlers and state machine.
+
+Insert an item with ``message`` → Successful, and the message arrives on the topic (a queue
+subscribed to it sees it); point disa_process at a topic that does not exist → Failure;
+restore it → the scheduled retry sends it → Successful. Plus: an item without ``message`` is
+Invalid and never published; the same item delivered twice is published once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from deployer.smoke import SendResult, send_message
+from tests.e2e.support import System
+
+pytestmark = pytest.mark.e2e
+
+FAST_RETRY = {"RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "2"}
+
+
+@pytest.fixture(scope="module")
+def inbox(system: System) -> str:
+    """A queue subscribed (raw) to the messages topic: what a subscriber would receive."""
+    sqs, sns = system.client("sqs"), system.client("sns")
+    url = sqs.create_queue(QueueName="e2e-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=system.outputs["TopicArn"], Protocol="sqs", Endpoint=arn,
+        Attributes={"RawMessageDelivery": "false"},
+    )  # fmt: skip
+    return str(url)
+
+
+def received(system: System, inbox: str, seconds: float = 3.0) -> list[dict[str, Any]]:
+    """Notifications that reach the inbox within ``seconds`` (each with its disa_id)."""
+    sqs, notes = system.client("sqs"), []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in answer.get("Messages", []):
+            body = json.loads(message["Body"])
+            disa_id = body.get("MessageAttributes", {}).get("disa_id", {}).get("Value")
+            notes.append({"id": disa_id, "message": body["Message"]})
+            sqs.delete_message(QueueUrl=inbox, ReceiptHandle=message["ReceiptHandle"])
+    return notes
+
+
+def send(system: System, message: str, timeout: float = 30) -> SendResult:
+    return send_message(
+        system.client("dynamodb"), system.client("cloudformation"), "disa-local", message,
+        clock=time.monotonic, sleep=time.sleep, timeout=timeout, poll_seconds=0.25,
+    )  # fmt: skip
+
+
+def item(system: System, item_id: str) -> dict[str, Any]:
+    answer = system.client("dynamodb").get_item(
+        TableName=system.outputs["TableName"], Key={"id": {"S": item_id}}, ConsistentRead=True
+    )
+    return {k: next(iter(v.values())) for k, v in answer.get("Item", {}).items()}
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"still waiting after {timeout} s")
+
+
+def set_environment(system: System, function: str, **changes: str) -> dict[str, str]:
+    """Change some of a function's variables; returns the previous ones."""
+    aws_lambda = system.client("lambda")
+    config = aws_lambda.get_function_configuration(FunctionName=function)
+    # str(): moto keeps CloudFormation's numbers as numbers; Lambda's API wants strings.
+    before = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
+    aws_lambda.update_function_configuration(
+        FunctionName=function, Environment={"Variables": {**before, **changes}}
+    )
+    return before
+
+
+def test_up_from_nothing_is_quick_and_prints_outputs(system: System) -> None:
+    assert system.outputs["TableName"] == "disa-local-messages"
+    assert system.up_seconds < 60
+
+
+def test_message_is_published_and_successful(system: System, inbox: str) -> None:
+    result = send(system, "hello")
+
+    assert result.status == "Successful", result.trail
+    assert result.sns_message_id and result.execution
+    assert [e.status for e in result.trail][-1] == "Successful"
+    assert {"id": result.item_id, "message": "hello"} in received(system, inbox)
+
+
+def test_item_without_message_is_invalid_and_never_published(system: System, inbox: str) -> None:
+    item_id = f"e2e-invalid-{uuid.uuid4()}"
+    system.client("dynamodb").put_item(
+        TableName=system.outputs["TableName"], Item={"id": {"S": item_id}, "note": {"S": "x"}}
+    )
+
+    invalid = wait_for(
+        lambda: item(system, item_id).get("status") == "Invalid" and item(system, item_id)
+    )
+
+    assert invalid["reason"] == "MissingMessage"
+    assert [n for n in received(system, inbox) if n["id"] == item_id] == []
+
+
+def test_same_item_delivered_twice_is_published_once(system: System, inbox: str) -> None:
+    result = send(system, "only once")
+    assert result.status == "Successful"
+    record = {
+        "eventID": "redelivered", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+        "eventVersion": "1.1", "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/disa-local-messages/x",
+        "dynamodb": {
+            "Keys": {"id": {"S": result.item_id}},
+            "NewImage": {"id": {"S": result.item_id}, "message": {"S": "only once"}},
+            "SequenceNumber": "1", "StreamViewType": "NEW_IMAGE", "SizeBytes": 1,
+        },
+    }  # fmt: skip
+
+    answer = system.client("lambda").invoke(
+        FunctionName=system.outputs["InitProcessFunctionName"],
+        Payload=json.dumps({"Records": [record]}),
+    )
+
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read()) == {"batchItemFailures": []}
+    copies = [n for n in received(system, inbox, seconds=4) if n["id"] == result.item_id]
+    assert copies == [{"id": result.item_id, "message": "only once"}]
+    assert item(system, result.item_id)["status"] == "Successful"
+
+
+def test_failure_then_scheduled_retry_succeeds(system: System, inbox: str) -> None:
+    for function in (system.outputs["InitProcessFunctionName"],
+                     system.outputs["RetryFunctionName"]):  # fmt: skip
+        set_environment(system, function, **FAST_RETRY)
+    missing_topic = system.outputs["TopicArn"] + "-does-not-exist"
+    saved = set_environment(system, "disa-local-process", TOPIC_ARN=missing_topic)
+    try:
+        failed = send(system, "retry me")
+    finally:
+        set_environment(system, "disa-local-process", TOPIC_ARN=saved["TOPIC_ARN"])
+
+    assert failed.status == "Failure", failed.trail
+    assert failed.reason == "PublishError"  # $.error.Error: the exception class name
+
+    def successful() -> dict[str, Any] | None:
+        current = item(system, failed.item_id)
+        return current if current.get("status") == "Successful" else None
+
+    done = wait_for(successful, timeout=45)
+    assert int(done["run"]) >= 2 and int(done["attempts"]) >= 2
+    notes = [n for n in received(system, inbox) if n["id"] == failed.item_id]
+    assert notes == [{"id": failed.item_id, "message": "retry me"}]
