@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from deployer import __version__
+from deployer import __version__, cli_help
 from deployer.config import (
     EnvConfig,
     Overrides,
@@ -166,17 +166,20 @@ def _as_cause(cause: dict[str, str]) -> Any:
     return RootCause(**cause)
 
 
-@click.group()
+@click.group(help=cli_help.GROUP)
 @click.version_option(__version__, prog_name="disa-deploy")
 def cli() -> None:
-    """Package, deploy and destroy DISA on AWS or the embedded local emulator."""
+    pass
 
 
-@cli.command("package")
+def _command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    words = cli_help.COMMANDS[name]
+    return cli.command(name, help=words.text, short_help=words.short)
+
+
+@_command("package")
 @common_options
 def package_command(common: Common) -> None:
-    """Build deterministic zips and upload changed artifacts to the env's bucket."""
-
     def body(rt: Runtime, summary: Summary) -> None:
         result = package(rt)
         summary.changed = bool(result.uploaded)
@@ -188,7 +191,7 @@ def package_command(common: Common) -> None:
     run("package", common, body)
 
 
-@cli.command("up")
+@_command("up")
 @common_options
 @click.option(
     "--allow-replace", is_flag=True, help="Allow replacing/removing tables, keys, buckets."
@@ -197,8 +200,6 @@ def package_command(common: Common) -> None:
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Minutes to wait for the stack.")  # fmt: skip
 def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float) -> None:
-    """Package and deploy (create or update) the env's stack."""
-
     def body(rt: Runtime, summary: Summary) -> None:
         options = DeployOptions(allow_replace=allow_replace, timeout=timeout * 60)
         outcome = deploy(rt, options, summary)
@@ -213,22 +214,20 @@ def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float)
     run("up", common, body)
 
 
-@cli.command("plan")
+@_command("plan")
 @common_options
 @click.option(
     "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan as JSON."
 )
 @click.option("--allow-replace", is_flag=True, help="Do not fail on stateful replacements.")
 def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None:
-    """Show the change set an `up` would execute; never execute it."""
-
     def body(rt: Runtime, summary: Summary) -> None:
         deploy(rt, DeployOptions(execute=False, allow_replace=allow_replace, save=save), summary)
 
     run("plan", common, body)
 
 
-@cli.command("destroy")
+@_command("destroy")
 @common_options
 @click.option(
     "--yes", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
@@ -243,7 +242,6 @@ def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None
               help="Minutes to wait for deletion.")  # fmt: skip
 def destroy_command(common: Common, yes: bool, force_protected: bool, purge_artifacts: bool,
                     timeout: float) -> None:  # fmt: skip
-    """Delete the env's stack (and optionally its artifacts); local: stop the emulator."""
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
     confirm = (lambda prompt: click.confirm(prompt, err=True)) if interactive else None
     options = DestroyOptions(yes, force_protected, purge_artifacts, timeout * 60)
@@ -261,11 +259,9 @@ def _stop_emulator(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> N
     ui.result("emulator stopped" if stopped else "emulator was not running: nothing to destroy")
 
 
-@cli.command("status")
+@_command("status")
 @common_options
 def status_command(common: Common) -> None:
-    """Stack states, outputs and item counts per status."""
-
     def when_down(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:
         ui.result("emulator not running: nothing deployed (start it with `disa-deploy up`)")
 
@@ -275,14 +271,12 @@ def status_command(common: Common) -> None:
     run("status", common, body, start_emulator=False, when_down=when_down)
 
 
-@cli.command("send")
+@_command("send")
 @common_options
 @click.argument("message")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               help="Seconds to follow the message.")  # fmt: skip
 def send_command(common: Common, message: str, timeout: float) -> None:
-    """Write one message item and follow it to a terminal status (a smoke test)."""
-
     def body(rt: Runtime, summary: Summary) -> None:
         summary.details["send"] = send(rt, message, timeout)
         summary.changed = True

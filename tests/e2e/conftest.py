@@ -57,7 +57,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         ).describe_stacks(StackName="disa-local")["Stacks"]  # fmt: skip
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
         print(f"\n`disa-deploy up --env local` from nothing took {up_seconds:.1f} s")
-        yield System(endpoint, outputs, up_seconds)
+        yield System(endpoint, outputs, up_seconds, edge)
         disa_deploy(edge, "destroy", "--env", "local", "--yes")
     finally:
         local.stop_emulator(emulator.state_dir)

@@ -33,6 +33,7 @@ class System:
     endpoint: str
     outputs: dict[str, str]
     up_seconds: float
+    edge: Any = None  # the CLI wiring pointed at this emulator
 
     def client(self, service: str) -> Any:
         return boto3.client(

@@ -165,3 +165,16 @@ def test_failure_then_scheduled_retry_succeeds(system: System, inbox: str) -> No
     assert int(done["run"]) >= 2 and int(done["attempts"]) >= 2
     notes = [n for n in received(system, inbox) if n["id"] == failed.item_id]
     assert notes == [{"id": failed.item_id, "message": "retry me"}]
+
+
+def test_cli_send_and_status_report_the_message(system: System) -> None:
+    from tests.e2e.conftest import disa_deploy
+
+    sent = json.loads(disa_deploy(system.edge, "send", "hello via the cli", "--env", "local",
+                                  "--output", "json").stdout)  # fmt: skip
+    report = json.loads(disa_deploy(system.edge, "status", "--env", "local",
+                                    "--output", "json").stdout)  # fmt: skip
+
+    assert sent["exit_code"] == 0
+    assert sent["details"]["send"]["status"] == "Successful"
+    assert report["counts"].get("Successful", 0) >= 1

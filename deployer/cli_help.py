@@ -1,0 +1,158 @@
+"""The words of ``disa-deploy --help``: what the tool does, its envs, a session, exit codes.
+
+Kept apart from :mod:`deployer.cli` so the commands stay short. Paragraphs that open with
+``\\b`` are printed as written (Click would otherwise rewrap them); the exit code table must
+match :class:`deployer.errors.ExitCode` (a test holds the two together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    short: str  # the line in the group's command list
+    text: str  # the whole `disa-deploy COMMAND --help` text
+
+
+GROUP = """\
+Ship DISA (DynamoDB -> Step Functions -> SNS, with scheduled retries) to AWS or to an
+embedded emulator on this machine.
+
+disa-deploy builds the Lambda zips, uploads what changed, deploys the nested CloudFormation
+stacks through a change set, follows their events, and can send a message through the
+deployed system to prove it works.
+
+\b
+Environments (--env):
+  local  the default: an embedded emulator (moto) on 127.0.0.1, started
+         on demand; no AWS account, no Docker (port: DISA_LOCAL_PORT)
+  NAME   deployer/environments/NAME.yaml (or --config-dir, DISA_CONFIG_DIR):
+         account, region, parameters and tags of an AWS environment
+  CI set and no --env: refused (exit 2), so a pipeline that forgot --env
+  fails instead of deploying to an emulator.
+
+\b
+A typical session:
+  disa-deploy up                 # start the emulator, deploy everything
+  disa-deploy send "hello"       # one message, followed to Successful
+  disa-deploy status             # stacks, outputs, items by status
+  disa-deploy destroy --yes      # delete the stack, stop the emulator
+In CI:
+  disa-deploy up --env dev --output json
+
+\b
+Exit codes:
+  0  ok, or nothing to change (no-op)
+  1  internal error: a bug in disa-deploy (rerun with --debug)
+  2  config, credentials or emulator problem
+  3  refused by pre-flight: wrong account, stack state, replacement,
+     protected env
+  4  deploy failed: AWS tried and the stack failed (or the smoke message did)
+  5  timeout: a stack did not settle in time
+"""
+
+PACKAGE = CommandHelp(
+    "Build the zips, upload changed artifacts.",
+    """\
+Build deterministic zips and upload changed artifacts to the env's bucket.
+
+Creates the env's artifact store (KMS key + private bucket) on first use, then uploads
+only what is not there yet: artifacts are named by content hash, so an unchanged tree
+uploads nothing. The packaged root template, the zips and manifest.json land in
+.disa/<env>/. `up` runs this step itself.
+
+\b
+Example:
+  disa-deploy package --env dev
+""",
+)
+
+UP = CommandHelp(
+    "Package and deploy (create or update) the stack.",
+    """\
+Package and deploy (create or update) the env's stack.
+
+Shows the change set as a tree, executes it and follows every nested stack's events;
+prints the outputs, or the root cause of a failure (exit 4). When nothing changed, no
+change set is created (exit 0). Replacing or removing tables, keys or buckets is refused
+(exit 3) unless --allow-replace. On the local env the emulator is started first.
+
+\b
+Examples:
+  disa-deploy up
+  disa-deploy up --env dev --smoke
+  disa-deploy up --env dev --output json
+""",
+)
+
+PLAN = CommandHelp(
+    "Show the change set an `up` would execute.",
+    """\
+Show the change set an `up` would execute; never execute it.
+
+Packages (uploads are content-addressed, so this is safe), creates the change set, prints
+it as a tree and deletes it again. --save writes it as JSON for review.
+
+\b
+Example:
+  disa-deploy plan --env prod --save plan.json
+""",
+)
+
+DESTROY = CommandHelp(
+    "Delete the stack; local: stop the emulator.",
+    """\
+Delete the env's stack (and optionally its artifacts); local: stop the emulator.
+
+Lists what will go, asks for confirmation at a terminal (--yes in scripts; without a
+terminal and without --yes it refuses), and reports what retention policies kept.
+Protected envs (protected: true) also need --force-protected.
+
+\b
+Examples:
+  disa-deploy destroy --yes
+  disa-deploy destroy --env dev --yes --purge-artifacts
+""",
+)
+
+STATUS = CommandHelp(
+    "Stack states, outputs and item counts.",
+    """\
+Stack states, outputs and item counts per status.
+
+Read-only: the root, nested and artifact store stacks with their status, the root
+stack's outputs, and the messages table's items counted by status. On the local env it
+never starts the emulator.
+
+\b
+Examples:
+  disa-deploy status
+  disa-deploy status --env dev --output json
+""",
+)
+
+SEND = CommandHelp(
+    "Send one message and follow it (smoke test).",
+    """\
+Write one message item and follow it to a terminal status (a smoke test).
+
+Prints the trail of status changes with timings, the execution and the SNS message id.
+Exit 4 unless the message ends Successful within --timeout seconds.
+
+\b
+Examples:
+  disa-deploy send "hello"
+  disa-deploy send "hello" --env dev --timeout 300
+""",
+)
+
+COMMANDS = {
+    "package": PACKAGE,
+    "up": UP,
+    "plan": PLAN,
+    "destroy": DESTROY,
+    "status": STATUS,
+    "send": SEND,
+}
