@@ -21,15 +21,17 @@ import click
 
 from deployer import __version__, cli_help
 from deployer.config import (
+    DEFAULT_ENV,
     EnvConfig,
     Overrides,
+    apply_environment,
     load_env_config,
     parse_parameter_flags,
     resolve_config_dir,
     resolve_env_name,
 )
 from deployer.errors import DeployError, DeployFailedError, EmulatorError, ExitCode
-from deployer.output import UI, Summary, render_mapping, render_root_cause
+from deployer.output import UI, Summary, render_mapping, render_next_steps, render_root_cause
 from deployer.project import Project, find_project
 from deployer.runtime import Runtime
 from deployer.usecases.deploy import DeployOptions, deploy
@@ -104,7 +106,8 @@ def _load(common: Common) -> EnvConfig:
     env = resolve_env_name(common.env, os.environ)
     overrides = Overrides(common.region, common.profile, common.endpoint_url,
                           parse_parameter_flags(common.parameter))  # fmt: skip
-    return load_env_config(resolve_config_dir(common.config_dir, os.environ), env, overrides)
+    config = load_env_config(resolve_config_dir(common.config_dir, os.environ), env, overrides)
+    return apply_environment(config, os.environ)
 
 
 def header(command: str, config: EnvConfig) -> str:
@@ -208,8 +211,8 @@ def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float)
             rt.ui.result(render_mapping("Outputs", outcome.outputs))
         if smoke:
             summary.details["smoke"] = run_smoke(rt, outcome.outputs, _edge().smoke)
-        if rt.config.local:
-            rt.ui.result("next: disa-deploy status | disa-deploy destroy --yes")
+        env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
+        rt.ui.result(render_next_steps(env_flag, rt.config.protected))
 
     run("up", common, body)
 

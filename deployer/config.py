@@ -18,9 +18,14 @@ or ``DISA_CONFIG_DIR``). Keys::
                                       # PublishFailureThreshold, ProtectStatefulResources,
                                       # LogRetentionDays
 
-The rule: every problem is one :class:`ConfigError` naming the file and the key. Command
-line flags (``--region``, ``--profile``, ``--endpoint-url``, ``--parameter K=V``) override
-the file after it has been validated, and are validated the same way.
+Environment variables: ``DISA_CONFIG_DIR`` (see above) and ``DISA_LOCAL_PORT``, which
+overrides ``emulator_port`` of a local env (a whole number 1024-65535; ignored by the other
+envs), e.g. ``DISA_LOCAL_PORT=4600 disa-deploy up`` when 4599 is taken.
+
+The rule: every problem is one :class:`ConfigError` naming the file and the key (or the
+variable). Command line flags (``--region``, ``--profile``, ``--endpoint-url``,
+``--parameter K=V``) override the file after it has been validated, and are validated the
+same way.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent / "environments"
 LOCAL_ACCOUNT_ID = "123456789012"
 LOCAL_REGION = "us-east-1"
 DEFAULT_EMULATOR_PORT = 4599
+LOCAL_PORT_VARIABLE = "DISA_LOCAL_PORT"
 PLACEHOLDER_ACCOUNT = "000000000000"
 OWNERSHIP_TAGS = ("disa:managed-by", "disa:env", "disa:project")
 MANAGED_BY = "disa-deploy"
@@ -179,6 +185,21 @@ def apply_overrides(config: EnvConfig, overrides: Overrides) -> EnvConfig:
             params[key] = check(flags, f"--parameter {key}", value)
         changes["parameters"] = params
     return replace(config, **changes)
+
+
+def apply_environment(config: EnvConfig, environ: Mapping[str, str]) -> EnvConfig:
+    """``DISA_LOCAL_PORT`` over a local env's ``emulator_port``; other envs are unchanged."""
+    raw = environ.get(LOCAL_PORT_VARIABLE, "").strip()
+    if not raw or not config.local:
+        return config
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
+        raise ConfigError(
+            f"environment variable {LOCAL_PORT_VARIABLE}: expected a port number 1024-65535, "
+            f"got {raw!r}",
+            hint=f"unset it to use emulator_port from {config.source.name} "
+            f"({config.emulator_port})",
+        )
+    return replace(config, emulator_port=int(raw))
 
 
 def parse_parameter_flags(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -109,3 +109,14 @@ def render_retained(items: Sequence[PathEvent]) -> str:
     rows = [f"  {pe.path}: {pe.event.logical_id} ({pe.event.resource_type}) "
             f"{pe.event.physical_id}" for pe in items]  # fmt: skip
     return "\n".join(["Retained by policy (delete these yourself if no longer needed):", *rows])
+
+
+def render_next_steps(env_flag: str, protected: bool) -> str:
+    """What to try after an ``up``; ``env_flag`` is "" for the default env, else " --env X".
+
+    A protected env (prod) is not offered a destroy: it is never the obvious next step.
+    """
+    steps = [f'disa-deploy send "hello"{env_flag}', f"disa-deploy status{env_flag}"]
+    if not protected:
+        steps.append(f"disa-deploy destroy{env_flag} --yes")
+    return "next: " + " | ".join(steps)

@@ -3,7 +3,9 @@
 Plan, then execute: :func:`deployer.packager.package_template` works out every artifact
 (pure); this module checks each key with HeadObject and puts only the missing ones, children
 before parents. Afterwards ``<root>/.disa/<env>/`` holds the packaged root template, the
-function zips by name (``disa_process.zip`` …) and ``manifest.json``.
+function zips by name (``disa_process.zip`` …) and ``manifest.json``, which lists every
+artifact with ``uploaded`` true or false. Progress names each upload on its own line; the
+artifacts already present are only counted, so a warm run says one line, not one per file.
 
 The packaged root template goes to CloudFormation inline when it fits (51,200 bytes) and as
 an uploaded, content-addressed object otherwise.
@@ -88,15 +90,13 @@ def package(rt: Runtime) -> PackageResult:
 
 
 def _upload(rt: Runtime, bucket: Any, artifact: Artifact, result: PackageResult) -> None:
-    label = f"{artifact.name} -> {artifact.key}"
     if bucket.has(artifact.key):
         result.skipped.append(artifact.key)
-        rt.ui.progress(f"  skipped  {label}")
         return
     bucket.put(artifact.key, artifact.body, CONTENT_TYPES[artifact.kind])
     result.uploaded.append(artifact.key)
     result.bytes_uploaded += len(artifact.body)
-    rt.ui.progress(f"  uploaded {label} ({len(artifact.body)} bytes)")
+    rt.ui.progress(f"  uploaded {artifact.name} -> {artifact.key} ({len(artifact.body)} bytes)")
 
 
 def _write_state(rt: Runtime, packaged: PackagedTemplate, result: PackageResult) -> None:

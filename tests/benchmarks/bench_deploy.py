@@ -1,6 +1,6 @@
 """Benchmark disa-deploy against a local moto server: API calls and wall time.
 
-    python tests/benchmarks/bench_deploy.py [--project-dir DIR]
+    python tests/benchmarks/bench_deploy.py [--project-dir DIR] [--emulator]
 
 Starts ``moto.server.ThreadedMotoServer`` on 127.0.0.1 (a free port), points an env at it
 (``endpoint_url``), and runs through the CLI, counting every AWS call with botocore's
@@ -11,7 +11,9 @@ no-op up makes zero CreateChangeSet calls. Then, if the ``aws`` CLI is installed
 
 Plain moto (without deployer.local's patches) cannot run every resource type of the real
 templates, so ``up`` defaults to the small fixture project the functional tests use; pass
-``--project-dir .`` to try the real tree.
+``--emulator --project-dir .`` for the real tree on deployer.local's emulator.
+:func:`up_from_nothing` times what a new user runs first: ``disa-deploy up`` with no
+emulator, no store and no stack. ``tests/benchmarks/run.py`` prints both as metrics.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -32,11 +37,35 @@ from moto.server import ThreadedMotoServer
 
 from deployer.aws import AwsTarget, Clients, make_clients
 from deployer.cli import cli
+from deployer.config import DEFAULT_CONFIG_DIR
 from deployer.wiring import Edge
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "functional" / "deployer" / "fixtures" / "project"
-TARGETS = {"package warm": ("PutObject", 0), "up no-op": ("CreateChangeSet", 0)}
+TARGETS = {"package warm": ("PutObject", 0), "up create": ("CreateChangeSet", 1),
+           "up no-op": ("CreateChangeSet", 0)}  # fmt: skip
+STEPS = [("package cold", "package"), ("package warm", "package"), ("up create", "up"),
+         ("up no-op", "up")]  # fmt: skip
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_DEFAULT_REGION": "us-east-1", "CI": ""}  # fmt: skip
+
+
+@dataclass
+class Step:
+    label: str
+    exit_code: int
+    seconds: float
+    calls: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def target_met(self) -> bool | None:
+        if self.label not in TARGETS:
+            return None if self.ok else False
+        op, wanted = TARGETS[self.label]
+        return self.ok and self.calls[op] == wanted
 
 
 def free_port() -> int:
@@ -45,29 +74,103 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_step(label: str, args: list[str], calls: Counter[str], rows: list[tuple[str, ...]]) -> None:
-    edge = Edge(make_clients=counting_clients(calls), poll_seconds=0.1)
-    calls.clear()
+def log(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def run_step(label: str, args: list[str], edge: Edge | None = None,
+             env: dict[str, str] | None = None) -> Step:  # fmt: skip
+    step = Step(label, 0, 0.0)
+    edge = edge or Edge(poll_seconds=0.1)
+    edge.make_clients = counting_clients(step.calls)
     started = time.perf_counter()
-    result = CliRunner().invoke(cli, args, obj=edge)
-    seconds = time.perf_counter() - started
-    puts, change_sets = calls["PutObject"], calls["CreateChangeSet"]
-    verdict = ""
-    if label in TARGETS and result.exit_code == 0:
-        op, limit = TARGETS[label]
-        verdict = "ok" if calls[op] <= limit else f"MISSED ({op}={calls[op]})"
-    status = "ok" if result.exit_code == 0 else f"exit {result.exit_code}"
-    rows.append((label, status, str(sum(calls.values())), str(puts), str(change_sets),
-                 f"{seconds:.2f}", verdict))  # fmt: skip
+    result = CliRunner().invoke(cli, args, obj=edge, env=env)
+    step.seconds, step.exit_code = time.perf_counter() - started, result.exit_code
     if result.exit_code != 0:
-        print(result.stderr[-1500:], file=sys.stderr)
+        log(result.stderr[-1500:])
+    return step
 
 
-def counting_clients(calls: Counter[str]):  # type: ignore[no-untyped-def]
+def counting_clients(calls: Counter[str]) -> Callable[[AwsTarget], Clients]:
     def factory(target: AwsTarget) -> Clients:
         return make_clients(target, on_call=lambda _service, op: calls.update([op]))
 
     return factory
+
+
+@contextmanager
+def bench_server(state_dir: Path, emulator: bool) -> Iterator[str]:
+    """An endpoint for the run: deployer.local's emulator or plain moto; stopped afterwards."""
+    port = free_port()
+    if emulator:
+        from deployer.local import ensure_emulator, stop_emulator
+
+        try:
+            yield ensure_emulator(state_dir, port, log)
+        finally:
+            stop_emulator(state_dir)
+        return
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        # plain moto reads path-style TemplateURLs only on "localhost" (deployer.local
+        # patches the same for 127.0.0.1)
+        yield f"http://localhost:{port}"
+    finally:
+        server.stop()
+
+
+def measure_steps(
+    project_src: Path, emulator: bool, also: Callable[[Path, str], None] | None = None
+) -> tuple[str, list[Step]]:
+    """package cold/warm, up create/no-op on a copy of ``project_src``: (endpoint, steps)."""
+    os.environ.update(CREDENTIALS)
+    work = Path(tempfile.mkdtemp(prefix="disa-bench-"))
+    try:
+        project = copy_project(project_src, work / "project")
+        with bench_server(work / "emulator", emulator) as endpoint:
+            config = work / "config"
+            config.mkdir()
+            (config / "bench.yaml").write_text(
+                # local: true = emulator rules (dummy credentials, moto's bucket-model gap)
+                f"local: true\nregion: us-east-1\nendpoint_url: {endpoint}\n"
+            )
+            base = ["--env", "bench", "--config-dir", str(config), "--project-dir", str(project)]
+            steps = [run_step(label, [command, *base]) for label, command in STEPS]
+            if also is not None:
+                also(project, endpoint)
+        return endpoint, steps
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def up_from_nothing(project_src: Path) -> Step:
+    """`disa-deploy up --env local` with no emulator running: start, store, package, create.
+
+    The shipped local.yaml, on a free port (DISA_LOCAL_PORT) so a developer's own emulator
+    is left alone; destroyed and stopped afterwards.
+    """
+    os.environ.update(CREDENTIALS)
+    work = Path(tempfile.mkdtemp(prefix="disa-bench-"))
+    project = copy_project(project_src, work / "project")
+    args = ["--env", "local", "--config-dir", str(DEFAULT_CONFIG_DIR),
+            "--project-dir", str(project)]  # fmt: skip
+    env = {"DISA_LOCAL_PORT": str(free_port()), "CI": ""}
+    try:
+        step = run_step("up from nothing", ["up", *args], Edge(), env)
+        run_step("destroy", ["destroy", "--yes", *args], Edge(), env)
+        return step
+    finally:
+        from deployer.local import stop_emulator
+
+        stop_emulator(project / ".disa" / "local")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    ignore = shutil.ignore_patterns(".disa", ".git", ".venv", "__pycache__", ".*_cache")
+    shutil.copytree(source, target, ignore=ignore)
+    return target
 
 
 def aws_cli_rows(project: Path, endpoint: str, rows: list[tuple[str, ...]]) -> None:
@@ -78,20 +181,27 @@ def aws_cli_rows(project: Path, endpoint: str, rows: list[tuple[str, ...]]) -> N
     # AWS_ENDPOINT_URL reaches package's S3 client too (--endpoint-url only the CFN one)
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}
     subprocess.run(["aws", "s3", "mb", "s3://bench-aws-cli"],
-                   env=env, capture_output=True, check=False)  # fmt: skip
+                   env=env, capture_output=True, check=False, timeout=120)  # fmt: skip
     for label in ("aws cfn package cold", "aws cfn package warm"):
         started = time.perf_counter()
         done = subprocess.run(
             ["aws", "cloudformation", "package", "--template-file",
              str(project / "cft" / "disa-root-stack.yaml"), "--s3-bucket", "bench-aws-cli",
              "--output-template-file", str(out)],
-            env=env, capture_output=True, text=True, check=False,
+            env=env, capture_output=True, text=True, check=False, timeout=300,
         )  # fmt: skip
         status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
         if done.returncode:
             print(done.stderr[-800:], file=sys.stderr)
         rows.append((label, status, "n/a", "n/a", "n/a", f"{time.perf_counter() - started:.2f}",
                      "templates only: no zips for Code.S3Key dirs"))  # fmt: skip
+
+
+def step_row(step: Step) -> tuple[str, ...]:
+    verdict = {True: "ok", False: "MISSED", None: ""}[step.target_met()]
+    return (step.label, "ok" if step.ok else f"exit {step.exit_code}",
+            str(sum(step.calls.values())), str(step.calls["PutObject"]),
+            str(step.calls["CreateChangeSet"]), f"{step.seconds:.2f}", verdict)  # fmt: skip
 
 
 def main() -> None:
@@ -104,44 +214,15 @@ def main() -> None:
     )
     options = parser.parse_args()
     project_src = options.project_dir.resolve()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "CI": ""})  # fmt: skip
-    work = Path(tempfile.mkdtemp(prefix="disa-bench-"))
-    project = work / "project"
-    shutil.copytree(project_src, project, ignore=shutil.ignore_patterns(".disa", ".git", ".venv"))
-    port = free_port()
-    if options.emulator:
-        from deployer.local import ensure_emulator, stop_emulator
-
-        endpoint = ensure_emulator(work / "emulator", port, print)
-        stop = lambda: stop_emulator(work / "emulator")  # noqa: E731
-    else:
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-        server.start()
-        # plain moto reads path-style TemplateURLs only on "localhost" (deployer.local
-        # patches the same for 127.0.0.1)
-        endpoint, stop = f"http://localhost:{port}", server.stop
-    config = work / "config"
-    config.mkdir()
-    (config / "bench.yaml").write_text(
-        # local: true = emulator rules (dummy credentials, moto's bucket-model gap tolerated)
-        f"local: true\nregion: us-east-1\nendpoint_url: {endpoint}\n"
+    aws_rows: list[tuple[str, ...]] = []
+    endpoint, steps = measure_steps(
+        project_src, options.emulator, lambda project, url: aws_cli_rows(project, url, aws_rows)
     )
-    base = ["--env", "bench", "--config-dir", str(config), "--project-dir", str(project)]
-    calls: Counter[str] = Counter()
-    rows: list[tuple[str, ...]] = []
-    try:
-        for label, command in [("package cold", "package"), ("package warm", "package"),
-                               ("up create", "up"), ("up no-op", "up")]:  # fmt: skip
-            run_step(label, [command, *base], calls, rows)
-        aws_cli_rows(project, endpoint, rows)
-    finally:
-        stop()
-        shutil.rmtree(work, ignore_errors=True)
     header = ("step", "result", "API calls", "PutObject", "CreateChangeSet", "seconds", "target")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    rows = [header, *(step_row(step) for step in steps), *aws_rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     print(f"project: {project_src}   server: moto {endpoint}")
-    for row in [header, *rows]:
+    for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 

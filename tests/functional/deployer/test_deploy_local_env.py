@@ -23,9 +23,11 @@ class FakeEmulator:
         self.endpoint = endpoint
         self.running = False
         self.calls: list[tuple[str, Path]] = []
+        self.ports: list[int] = []
 
     def ensure_emulator(self, state_dir: Path, port: int, log: Callable[[str], None]) -> str:
         self.calls.append(("ensure", state_dir))
+        self.ports.append(port)
         self.running = True
         log(f"fake emulator at {self.endpoint}")
         return self.endpoint
@@ -79,6 +81,10 @@ def test_local_up_status_destroy_round_trip(
     assert emulator.calls[0] == ("ensure", project / ".disa" / "local")
     assert json.loads(up.stdout)["changed"] is True
     assert "emulator: applying the public access block" in up.stderr
+    assert (
+        'next: disa-deploy send "hello" | disa-deploy status | disa-deploy destroy --yes'
+        in up.stderr.splitlines()
+    )
 
     again = local("up", "--output", "json")
     assert json.loads(again.stdout)["changed"] is False
@@ -90,3 +96,34 @@ def test_local_up_status_destroy_round_trip(
     assert destroy.exit_code == 0, destroy.output
     assert "emulator stopped" in destroy.stdout
     assert emulator.calls[-1][0] == "stop" and not emulator.running
+
+
+def test_disa_local_port_moves_the_emulator(local: Cli, emulator: FakeEmulator) -> None:
+    result = local("up", env={"DISA_LOCAL_PORT": "4610"})
+
+    assert result.exit_code == 0, result.output
+    assert "local emulator on 127.0.0.1:4610" in result.stderr.splitlines()[0]
+    assert emulator.ports == [4610]
+
+
+@pytest.mark.parametrize(
+    ("case", "value"),
+    [
+        ("not a number", "http"),
+        ("privileged port", "80"),
+        ("above the port range", "70000"),
+        ("negative", "-4599"),
+    ],
+)
+def test_a_bad_disa_local_port_is_refused_naming_the_variable(
+    local: Cli, emulator: FakeEmulator, case: str, value: str
+) -> None:
+    result = local("up", env={"DISA_LOCAL_PORT": value})
+
+    assert result.exit_code == 2
+    assert (
+        f"error: environment variable DISA_LOCAL_PORT: expected a port number 1024-65535, "
+        f"got {value!r}" in result.stderr
+    )
+    assert "unset it to use emulator_port from local.yaml" in result.stderr
+    assert emulator.calls == []

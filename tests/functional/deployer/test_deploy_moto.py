@@ -54,6 +54,26 @@ def test_second_package_uploads_nothing(counted: Cli, log: CallLog) -> None:
     assert result.exit_code == 0
     assert log.count("PutObject") == 0 and log.count("CreateStack") == 0
     assert "0 uploaded, 5 skipped" in result.stdout
+    assert "package: 0 uploaded (0 bytes), 5 already present" in result.stderr
+    assert "skipped" not in result.stderr  # counted once, not listed per artifact
+
+
+def test_a_partial_package_lists_uploads_and_the_manifest_keeps_the_skipped(
+    counted: Cli, project: Path
+) -> None:
+    counted("package", "--env", "dev")
+    (project / "code" / "python" / "disa_retry" / "handler.py").write_text("# v2\n")
+
+    result = counted("package", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert [line.split()[1] for line in progress] == ["disa_retry.zip", "function-stack.yaml"]
+    assert "2 uploaded" in result.stderr and "3 already present" in result.stderr
+    assert json.loads(result.stdout)["counts"]["skipped"] == 3
+    manifest = json.loads((project / ".disa" / "dev" / "manifest.json").read_text())
+    uploaded = {a["name"]: a["uploaded"] for a in manifest["artifacts"]}
+    assert uploaded["disa_retry.zip"] is True and uploaded["disa_process.zip"] is False
 
 
 def test_changing_one_handler_uploads_that_zip_and_the_templates_above_it(
@@ -106,6 +126,10 @@ def test_up_creates_then_a_second_up_is_a_no_op_without_a_change_set(
     first = counted("up", "--env", "dev")
     assert first.exit_code == 0, first.output
     assert "Change set for disa-dev (CREATE)" in first.stdout
+    assert first.stdout.splitlines()[-1] == (
+        'next: disa-deploy send "hello" --env dev | disa-deploy status --env dev'
+        " | disa-deploy destroy --env dev --yes"
+    )
     assert "Add     StorageStack (AWS::CloudFormation::Stack)" in first.stdout
     assert log.count("CreateChangeSet") == 1 and log.count("ExecuteChangeSet") == 1
     log.clear()
@@ -186,7 +210,10 @@ def test_destroy_without_yes_on_a_non_terminal_is_refused(run: Cli) -> None:
 
 
 def test_destroy_of_a_protected_env_needs_the_extra_flag(run: Cli) -> None:
-    run("up", "--env", "prod")
+    up = run("up", "--env", "prod")
+    assert 'next: disa-deploy send "hello" --env prod | disa-deploy status --env prod\n' in (
+        up.stdout
+    )  # a protected env is not offered a destroy
 
     refused = run("destroy", "--env", "prod", "--yes")
     assert refused.exit_code == 3 and "--force-protected" in refused.stderr
