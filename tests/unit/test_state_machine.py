@@ -18,6 +18,7 @@ import boto3
 import pytest
 from cfnlint.api import lint
 from disa_common import model
+from disa_common.settings import Settings
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from support.cfn_yaml import CFT, ROOT, load_template
@@ -130,6 +131,26 @@ def test_process_invokes_the_function_with_the_contract_payload() -> None:
     }
 
 
+def test_a_retry_lease_outlasts_the_longest_wait_for_the_claim() -> None:
+    """disa_retry re-drives a Retrying item once its lease ends, taking it from its run.
+
+    A run that is slow but healthy must have claimed by then (or given up): Process's
+    every try timing out, plus every retry delay, fits inside the lease.
+    """
+    process = STATES["Process"]
+    tries = 1 + sum(r["MaxAttempts"] for r in process["Retry"])
+    delays = sum(
+        min(r["IntervalSeconds"] * r["BackoffRate"] ** n, r["MaxDelaySeconds"])
+        for r in process["Retry"]
+        for n in range(r["MaxAttempts"])
+    )
+    tpl = load_template(CFT / "nested-stacks" / "lambda-function-stack.yaml")
+    env = tpl["Resources"]["RetryFunction"]["Properties"]["Environment"]["Variables"]
+    plain = {name: value for name, value in env.items() if isinstance(value, str)}
+    lease = Settings.from_env(plain).retry_lease_seconds
+    assert tries * process["TimeoutSeconds"] + delays < lease
+
+
 @pytest.mark.parametrize(
     ("name", "on_anything_else"),
     [
@@ -181,8 +202,8 @@ def resolved(state: dict[str, Any], field: str) -> str:
             "SET status = 'Failure', reason = $.error.Error, retry_shard = $.retryShard,"
             " next_attempt_at = States.JsonToString($.retryAt), run = States.JsonToString($.run),"
             " attempts = States.JsonToString($.attempt), updated_at = $$.State.EnteredTime",
-            "attribute_not_exists(status) OR (status IN ('Processing', 'Retrying')"
-            " AND run = States.JsonToString($.run))",
+            "attribute_exists(id) AND (attribute_not_exists(status)"
+            " OR (status IN ('Processing', 'Retrying') AND run = States.JsonToString($.run)))",
             id="record-failure",
         ),
         pytest.param(
@@ -190,8 +211,8 @@ def resolved(state: dict[str, Any], field: str) -> str:
             "SET status = 'Failure', reason = 'CircuitOpen', retry_shard = $.retryShard,"
             " next_attempt_at = States.JsonToString($.retryAt), run = States.JsonToString($.run),"
             " updated_at = $$.State.EnteredTime",
-            "attribute_not_exists(status) OR (status = 'Retrying'"
-            " AND run = States.JsonToString($.run))",
+            "attribute_exists(id) AND (attribute_not_exists(status)"
+            " OR (status = 'Retrying' AND run = States.JsonToString($.run)))",
             id="defer-consumes-no-attempt",
         ),
     ],
@@ -478,6 +499,31 @@ def test_stale_writers_never_overwrite(
     assert result["status"] == "SUCCEEDED"
     assert result["states"] == states
     assert world.item("d") == before
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "states"),
+    [
+        pytest.param(
+            lambda event: (None, "PublishError"),
+            ["Process", "RecordFailure", "StaleWrite"],
+            id="failure",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "deferred", "alarmState": "ALARM"}, None),
+            ["Process", "RouteOutcome", "Defer", "StaleWrite"],
+            id="deferral",
+        ),
+    ],
+)
+def test_a_deleted_item_is_not_recreated_as_a_stub(
+    world: World, behaviour: Behaviour, states: list[str]
+) -> None:
+    world.behaviour = behaviour  # the item was deleted after its execution started
+    result = world.run(world.machine(), "deleted")
+    assert result["status"] == "SUCCEEDED"
+    assert result["states"] == states
+    assert "Item" not in world.ddb.get_item(TableName=TABLE, Key={"id": {"S": "deleted"}})
 
 
 @pytest.mark.parametrize(

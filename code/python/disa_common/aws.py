@@ -6,6 +6,8 @@ Kept free of client creation (clients.py owns that): functions take the client t
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +33,15 @@ def has_code(err: BaseException, code: str) -> bool:
     return isinstance(err, ClientError) and error_code(err) == code
 
 
-def iso_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso_now(clock: Callable[[], float] = time.time) -> str:
+    """``updated_at`` for now: the shape of Step Functions' ``$$.State.EnteredTime``.
+
+    The state machine's record states write that value, the handlers this one, so the
+    attribute reads and sorts the same whoever wrote it: ``YYYY-MM-DDTHH:MM:SS.mmmZ``,
+    milliseconds truncated.
+    """
+    moment = datetime.fromtimestamp(clock(), UTC)
+    return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def start_run(

@@ -8,15 +8,26 @@ Lifecycle of an item (``status`` attribute):
 
     (absent) ──init_process──► execution run 1
     (absent) ──invalid input──► Invalid                         terminal, never published
-    (absent | Retrying) ──disa_process claim──► Processing
+    (absent | Retrying) ──disa_process claim──► Processing     (leaves the retry index)
     Processing ──published──► Successful                       terminal
     Processing ──any failure──► Failure   (in the retry index)
     (absent | Retrying) ──circuit open──► Failure (deferred: no attempt consumed)
-    Failure ──disa_retry claim──► Retrying ──► new execution run
-    Failure ──attempts >= max──► Exhausted                     terminal, counted by a metric
+    (Failure | Retrying) ──due: disa_retry claim──► Retrying, run + 1 ──► new execution run
+    (Failure | Retrying) ──due, attempts >= max──► Exhausted   terminal, counted by a metric
+
+The retry index holds items in Failure (due at their backoff) and items in Retrying,
+leased: a disa_retry claim keeps the item in the index, due again RETRY_LEASE_SECONDS
+later. Its run's disa_process claim takes it out within seconds; if that run never
+claims (the start failed, or a function died), the lease runs out and the item is
+re-driven as the next run, while the abandoned run's late claim fails on ``run``.
+``attempts`` counts publish attempts consumed (written by a run's claim or its
+RecordFailure, never by a deferral or a disa_retry claim), so deferrals and abandoned
+leases never bring an item nearer to Exhausted.
 
 Every transition is a conditional write keyed on ``status`` and ``run``, so a late or
-duplicate writer can never overwrite a newer state.
+duplicate writer can never overwrite a newer state. No write creates an item: each
+condition needs a status, or ``attribute_exists(id)`` where an absent status is allowed,
+so a deleted item is never re-created as a stub.
 """
 
 from __future__ import annotations
@@ -32,11 +43,11 @@ STATUS = "status"  # Status value (S)
 RUN = "run"  # number of the execution run that owns the item (N)
 ATTEMPTS = "attempts"  # publish attempts consumed (N)
 REASON = "reason"  # why the last attempt failed or the input is invalid (S)
-RETRY_SHARD = "retry_shard"  # retry index partition key (S); present only in Failure
-NEXT_ATTEMPT_AT = "next_attempt_at"  # retry index sort key, epoch seconds (N); only in Failure
+RETRY_SHARD = "retry_shard"  # retry index partition key (S); only in Failure and Retrying
+NEXT_ATTEMPT_AT = "next_attempt_at"  # retry index sort key, epoch seconds (N): due or lease end
 SNS_MESSAGE_ID = "sns_message_id"  # SNS MessageId once Successful (S)
 EXECUTION = "execution"  # name of the execution that last claimed the item (S)
-UPDATED_AT = "updated_at"  # ISO-8601 UTC time of the last transition (S)
+UPDATED_AT = "updated_at"  # UTC time of the last transition, YYYY-MM-DDTHH:MM:SS.mmmZ (S)
 
 RETRY_INDEX = "retry-index"  # sparse GSI: (retry_shard, next_attempt_at), INCLUDE run, attempts
 MESSAGE_ATTRIBUTE_KEY = "disa_id"  # SNS message attribute carrying the item key

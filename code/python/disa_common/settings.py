@@ -37,6 +37,8 @@ class Settings:
     max_attempts: int = 5
     retry_concurrency: int = 8
     deadline_margin_seconds: float = 10.0
+    # How long a disa_retry claim holds an item before another re-drive may take it over.
+    retry_lease_seconds: int = 900
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +59,7 @@ class Settings:
             max_attempts=_int(env, "MAX_ATTEMPTS", 5),
             retry_concurrency=_concurrency(env, "RETRY_CONCURRENCY"),
             deadline_margin_seconds=_float(env, "DEADLINE_MARGIN_SECONDS", 10.0),
+            retry_lease_seconds=_int(env, "RETRY_LEASE_SECONDS", 900),
         )
 
     def require(self, *names: str) -> Settings:

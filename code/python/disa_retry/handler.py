@@ -1,12 +1,25 @@
 """disa_retry: re-drive failed items whose next attempt is due, a bounded amount per run.
 
 Run by a schedule. Reads the sparse retry index shard by shard, every page, and for each
-due item either ends it (``Exhausted`` once its attempts reach MAX_ATTEMPTS, counted by
-the RetriesExhausted metric) or claims it with a conditional write (Failure → Retrying,
-run + 1) and starts the next run's execution. The claim is what keeps two overlapping
-runs from sending twice: only one of them can move the item off ``run``. Work stops
-cleanly DEADLINE_MARGIN_SECONDS before the Lambda deadline; what is left stays in the
-index for the next run.
+due item either ends it (``Exhausted`` once its consumed attempts reach MAX_ATTEMPTS,
+counted by the RetriesExhausted metric) or claims it with a conditional write and starts
+the next run's execution. The claim is what keeps two overlapping runs from sending
+twice: only one of them can move the item off ``run``.
+
+A claim is a lease, not a hand-over: it sets Retrying and run + 1 but leaves the item in
+the index, due again RETRY_LEASE_SECONDS later. The new run's disa_process claim removes
+it from the index, so a healthy run is gone from it within seconds. If that never
+happens (this function dies between claim and start, StartExecution fails, or the
+execution dies before its claim), the lease runs out and a later schedule re-drives the
+item as the next run; a late execution of the abandoned run then loses its own claim on
+``run`` and ends as AlreadyHandled. So a failed StartExecution is only logged: there is
+no revert to fail in turn, run numbers only grow (an execution name is never reused), and
+the lease is the one way back for every kind of stall. The lease must outlast the longest
+time the state machine can take to claim (the Process task's timeout and retries), or a
+slow but healthy run would be re-driven beside itself (it would lose its claim, not send
+twice). Attempts are charged by disa_process's claim, so neither a deferral nor an
+abandoned lease uses one up. Work stops cleanly DEADLINE_MARGIN_SECONDS before the Lambda
+deadline; what is left stays in the index for the next run.
 """
 
 from __future__ import annotations
@@ -40,8 +53,7 @@ class Outcome(Enum):
     REDRIVEN = "redriven"
     EXHAUSTED = "exhausted"
     SKIPPED = "skipped"  # claimed by someone else meanwhile, or execution already there
-    REVERTED = "reverted"  # claimed, but the execution did not start: back to Failure
-    FAILED = "failed"
+    FAILED = "failed"  # an error; a claimed item comes back when its lease runs out
     LEFT = "left"  # not touched: too close to the deadline
 
 
@@ -141,7 +153,7 @@ def redrive_item(row: dict[str, Any], now: int, deps: Deps, deadline: Deadline) 
         run = int(row[model.RUN]["N"])
         attempts = int(row.get(model.ATTEMPTS, {"N": "0"})["N"])
         if attempts >= deps.settings.max_attempts:
-            return _exhaust(key, run, attempts, deps)
+            return _exhaust(key, run, attempts, now, deps)
         if not _claim(key, run, now, deps):
             return Outcome.SKIPPED
         return _start_next_run(key, run, attempts, deps)
@@ -150,14 +162,26 @@ def redrive_item(row: dict[str, Any], now: int, deps: Deps, deadline: Deadline) 
         return Outcome.FAILED
 
 
-def _exhaust(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
+# Either status may be due: Failure (waiting for its retry) or Retrying (its lease ran out).
+_DUE = "#status IN (:failure, :retrying) AND #run = :run AND #next <= :due"
+
+
+def _due_values(now: int) -> dict[str, Any]:
+    return {
+        ":failure": _s(model.Status.FAILURE),
+        ":retrying": _s(model.Status.RETRYING),
+        ":due": {"N": str(now)},
+    }
+
+
+def _exhaust(key: str, run: int, attempts: int, now: int, deps: Deps) -> Outcome:
     settings = deps.settings
     done = _conditional_update(
         deps,
         key,
         "SET #status = :exhausted, #updated = :now REMOVE #shard, #next",
-        "#status = :failure AND #run = :run",
-        {":exhausted": _s(model.Status.EXHAUSTED), ":failure": _s(model.Status.FAILURE)},
+        _DUE,
+        {":exhausted": _s(model.Status.EXHAUSTED), **_due_values(now)},
         run,
     )
     if not done:
@@ -168,16 +192,17 @@ def _exhaust(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
 
 
 def _claim(key: str, run: int, now: int, deps: Deps) -> bool:
+    """Lease the item to run + 1: Retrying, and due again only when the lease runs out."""
+    lease_end = int(deps.clock()) + deps.settings.retry_lease_seconds
     claimed = _conditional_update(
         deps,
         key,
-        "SET #status = :retrying, #run = :next_run, #updated = :now REMOVE #shard, #next",
-        "#status = :failure AND #run = :run AND #next <= :due",
+        "SET #status = :retrying, #run = :next_run, #next = :lease_end, #updated = :now",
+        _DUE,
         {
-            ":retrying": _s(model.Status.RETRYING),
-            ":failure": _s(model.Status.FAILURE),
             ":next_run": {"N": str(run + 1)},
-            ":due": {"N": str(now)},
+            ":lease_end": {"N": str(lease_end)},
+            **_due_values(now),
         },
         run,
     )
@@ -197,34 +222,14 @@ def _start_next_run(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
     try:
         started = start_run(deps.sfn, settings.state_machine_arn, key, new_run, attempt, due, shard)
     except Exception as err:
-        log.error("start failed, reverting", id=key, execution=name, error=error_code(err))
-        _revert(key, run, due, shard, deps)
-        return Outcome.REVERTED
+        code = error_code(err)
+        log.error("start failed, lease left to expire", id=key, execution=name, error=code)
+        return Outcome.FAILED
     if not started:
         log.warning("execution already exists", id=key, execution=name)
         return Outcome.SKIPPED
     log.info("re-driven", id=key, execution=name, attempt=attempt)
     return Outcome.REDRIVEN
-
-
-def _revert(key: str, run: int, due: int, shard: str, deps: Deps) -> None:
-    """Put a claimed item back in the index as it was, due again after a backoff."""
-    _conditional_update(
-        deps,
-        key,
-        "SET #status = :failure, #run = :run, #reason = :reason, #shard = :shard,"
-        " #next = :due, #updated = :now",
-        "#status = :retrying AND #run = :claimed_run",
-        {
-            ":failure": _s(model.Status.FAILURE),
-            ":retrying": _s(model.Status.RETRYING),
-            ":reason": {"S": "StartExecutionFailed"},
-            ":shard": {"S": shard},
-            ":due": {"N": str(due)},
-            ":claimed_run": {"N": str(run + 1)},
-        },
-        run,
-    )
 
 
 def _conditional_update(
@@ -237,7 +242,6 @@ def _conditional_update(
         "#updated": model.UPDATED_AT,
         "#shard": model.RETRY_SHARD,
         "#next": model.NEXT_ATTEMPT_AT,
-        "#reason": model.REASON,
     }
     expressions = update + " " + condition
     try:
@@ -250,7 +254,7 @@ def _conditional_update(
             ExpressionAttributeValues={
                 **values,
                 ":run": {"N": str(run)},
-                ":now": {"S": iso_now()},
+                ":now": {"S": iso_now(deps.clock)},
             },
         )
     except Exception as err:

@@ -7,7 +7,9 @@ import time
 
 import pytest
 from disa_common import model
+from disa_common.errors import ClaimConflictError
 from disa_common.settings import Settings
+from disa_process.handler import lambda_handler as process
 from disa_retry import handler
 from disa_retry.handler import Deadline, Deps, Outcome, lambda_handler, redrive_due_items
 from handler_support import TABLE, FakeContext, aws_client, executions, get_item, put_message
@@ -27,7 +29,8 @@ def put_failed(ddb, key: str, run: int = 1, attempts: int | None = 1, due_in: in
     put_message(ddb, key, **extra)
 
 
-def in_index(ddb) -> set[str]:
+def in_index(ddb, due_by: float | None = None) -> set[str]:
+    """Keys in the retry index (only those due by ``due_by`` epoch seconds, if given)."""
     keys = set()
     for shard in range(4):
         answer = ddb.query(
@@ -36,16 +39,41 @@ def in_index(ddb) -> set[str]:
             KeyConditionExpression="retry_shard = :s",
             ExpressionAttributeValues={":s": {"S": str(shard)}},
         )
-        keys |= {item["id"]["S"] for item in answer["Items"]}
+        keys |= {
+            item["id"]["S"]
+            for item in answer["Items"]
+            if due_by is None or int(item[model.NEXT_ATTEMPT_AT]["N"]) <= due_by
+        }
     return keys
 
 
-def deps(settings: Settings | None = None) -> Deps:
+def deps(settings: Settings | None = None, sfn=None, later: float = 0) -> Deps:
+    """The handler's dependencies on moto, with the clock ``later`` seconds ahead."""
     return Deps(
         settings or Settings.from_env(),
         aws_client("dynamodb"),
-        aws_client("stepfunctions"),
+        sfn or aws_client("stepfunctions"),
+        clock=lambda: time.time() + later,
     )
+
+
+def redrive_later(later: float, sfn=None) -> dict:
+    """A scheduled run ``later`` seconds from now."""
+    return redrive_due_items(Settings.from_env(), Deadline(None, 0), deps(sfn=sfn, later=later))
+
+
+LEASE = 900  # RETRY_LEASE_SECONDS' default
+
+
+class Crash(BaseException):
+    """The runtime ending the function (timeout, out of memory): no handler code runs on."""
+
+
+class CrashingStepFunctions:
+    """A Step Functions client the function dies in, between its claim and the start."""
+
+    def start_execution(self, **_: object) -> None:
+        raise Crash
 
 
 def test_due_items_are_claimed_and_get_their_next_run(ddb, table, state_machine) -> None:
@@ -66,7 +94,10 @@ def test_due_items_are_claimed_and_get_their_next_run(ddb, table, state_machine)
     assert started[model.execution_name("deferred", 2)]["attempt"] == 1
     item = get_item(ddb, "a")
     assert item[model.STATUS] == {"S": "Retrying"} and item[model.RUN] == {"N": "2"}
-    assert in_index(ddb) == {"later"}
+    assert item[model.ATTEMPTS] == {"N": "1"}  # the new run charges its attempt when it claims
+    # Claimed items stay in the index under a lease, due again only if their run never claims.
+    assert in_index(ddb) == {"a", "b", "c", "deferred", "later"}
+    assert in_index(ddb, due_by=time.time() + LEASE - 60) == {"later"}
 
 
 def test_every_page_of_the_index_is_read(ddb, table, state_machine, calls) -> None:
@@ -78,7 +109,7 @@ def test_every_page_of_the_index_is_read(ddb, table, state_machine, calls) -> No
 
     assert result["redriven"] == 60
     assert len(executions(state_machine)) == 60
-    assert in_index(ddb) == set()
+    assert in_index(ddb, due_by=time.time()) == set()
     assert calls.count("dynamodb:Query") >= 60 // 7  # many pages, not one
 
 
@@ -120,7 +151,7 @@ def test_run_stops_before_the_deadline_and_the_next_run_finishes(ddb, table, sta
     assert first["stoppedEarly"] is True
     done = len(executions(state_machine))
     assert 0 < done < 30
-    assert len(in_index(ddb)) == 30 - done  # the rest wait, untouched, for the next run
+    assert len(in_index(ddb, due_by=time.time())) == 30 - done  # the rest wait, untouched
 
     second = lambda_handler({}, FakeContext())
 
@@ -167,26 +198,47 @@ def test_back_to_back_runs_redrive_each_item_once(ddb, table, state_machine, cal
     assert calls.count("states:StartExecution") == 10
 
 
-def test_failed_start_reverts_the_claim(ddb, table, state_machine, fail_calls) -> None:
+def test_crash_between_claim_and_start_is_redriven_once_the_lease_ends(
+    ddb, table, state_machine
+) -> None:
     put_failed(ddb, "a", run=2, attempts=2)
-    fail_calls("sfn.StartExecution", "ServiceUnavailable")
-    before = time.time()
+
+    with pytest.raises(Crash):
+        redrive_later(0, sfn=CrashingStepFunctions())
+
+    item = get_item(ddb, "a")
+    assert (item[model.STATUS], item[model.RUN]) == ({"S": "Retrying"}, {"N": "3"})
+    assert lambda_handler({}, FakeContext())["redriven"] == 0  # leased: not yet
+    assert redrive_later(LEASE + 1)["redriven"] == 1
+    # Run 3 never started, so it consumed no attempt: run 4 publishes attempt 3.
+    started = executions(state_machine)
+    assert list(started) == [model.execution_name("a", 4)]
+    assert started[model.execution_name("a", 4)]["attempt"] == 3
+    assert get_item(ddb, "a")[model.RUN] == {"N": "4"}
+
+
+def test_failed_start_leaves_the_lease_to_bring_the_item_back(
+    ddb, table, state_machine, fail_calls
+) -> None:
+    put_failed(ddb, "a", run=2, attempts=2)
+    fail_calls("sfn.StartExecution", "ServiceUnavailable", lambda params: "-r3" in params["name"])
+    before = int(time.time())
 
     result = lambda_handler({}, FakeContext())
 
-    assert result["reverted"] == 1
+    assert (result["failed"], result["redriven"]) == (1, 0)
     item = get_item(ddb, "a")
-    assert item[model.STATUS] == {"S": "Failure"}
-    assert item[model.RUN] == {"N": "2"}  # as before the claim: the next run claims it again
+    assert (item[model.STATUS], item[model.RUN]) == ({"S": "Retrying"}, {"N": "3"})
     assert item[model.ATTEMPTS] == {"N": "2"}  # no attempt charged
-    assert item[model.REASON] == {"S": "StartExecutionFailed"}
     assert item[model.RETRY_SHARD] == {"S": model.retry_shard("a", 4)}
-    # backoff(3) with the defaults: 240 s nominal, between 120 and 240 s away.
-    assert before + 119 <= int(item[model.NEXT_ATTEMPT_AT]["N"]) <= time.time() + 240
-    assert in_index(ddb) == {"a"}
+    assert before + LEASE <= int(item[model.NEXT_ATTEMPT_AT]["N"]) <= time.time() + LEASE
+    assert redrive_later(LEASE + 1)["redriven"] == 1
+    assert list(executions(state_machine)) == [model.execution_name("a", 4)]
 
 
-def test_existing_execution_after_claim_is_not_an_error(ddb, table, state_machine) -> None:
+def test_existing_execution_after_claim_is_not_an_error_nor_a_dead_end(
+    ddb, table, state_machine
+) -> None:
     put_failed(ddb, "a", run=1)
     aws_client("stepfunctions").start_execution(
         stateMachineArn=state_machine, name=model.execution_name("a", 2), input="{}"
@@ -194,7 +246,63 @@ def test_existing_execution_after_claim_is_not_an_error(ddb, table, state_machin
 
     result = lambda_handler({}, FakeContext())
 
-    assert (result["skipped"], result["failed"], result["reverted"]) == (1, 0, 0)
+    assert (result["skipped"], result["failed"]) == (1, 0)
+    # Had that execution died before its claim, the lease still brings the item back.
+    assert redrive_later(LEASE + 1)["redriven"] == 1
+    assert model.execution_name("a", 3) in executions(state_machine)
+
+
+def test_the_run_that_claims_leaves_the_index_and_a_stale_run_loses(
+    ddb, table, state_machine, topic, alarm
+) -> None:
+    put_failed(ddb, "a", run=1)
+    lambda_handler({}, FakeContext())  # claims run 2, starts its execution
+    redrive_later(LEASE + 1)  # run 2 never claimed in time: run 3 takes over
+
+    with pytest.raises(ClaimConflictError):  # the late run 2 execution: AlreadyHandled
+        process({"id": "a", "run": 2, "attempt": 2}, FakeContext())
+    assert in_index(ddb) == {"a"}
+
+    assert process({"id": "a", "run": 3, "attempt": 2}, FakeContext())["outcome"] == "published"
+    assert in_index(ddb) == set()
+    assert redrive_later(2 * LEASE + 2)["redriven"] == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "attempts", "outcome"),
+    [
+        pytest.param("deferred-often", 1, "redriven", id="deferrals-consume-no-attempt"),
+        pytest.param("used-up", 2, "exhausted", id="consumed-attempts-exhaust"),
+    ],
+)
+def test_an_expired_lease_counts_only_consumed_attempts(
+    monkeypatch, ddb, table, state_machine, case, attempts, outcome
+) -> None:
+    monkeypatch.setenv("MAX_ATTEMPTS", "2")
+    # Run 7 claimed (runs 2-6 were deferred by the open circuit), then never started.
+    put_failed(ddb, case, run=7, attempts=attempts)
+    ddb.update_item(
+        TableName=TABLE,
+        Key={"id": {"S": case}},
+        UpdateExpression="SET #s = :retrying",
+        ExpressionAttributeNames={"#s": model.STATUS},
+        ExpressionAttributeValues={":retrying": {"S": "Retrying"}},
+    )
+
+    result = lambda_handler({}, FakeContext())
+
+    assert result[outcome] == 1
+    expected = {"redriven": "Retrying", "exhausted": "Exhausted"}[outcome]
+    assert get_item(ddb, case)[model.STATUS] == {"S": expected}
+
+
+def test_lease_length_comes_from_the_environment(monkeypatch, ddb, table, state_machine) -> None:
+    monkeypatch.setenv("RETRY_LEASE_SECONDS", "30")
+    put_failed(ddb, "a")
+
+    lambda_handler({}, FakeContext())
+
+    assert redrive_later(31)["redriven"] == 1
 
 
 def test_one_broken_item_does_not_stop_the_others(ddb, table, state_machine) -> None:

@@ -14,6 +14,7 @@ def test_defaults_follow_the_contract() -> None:
     assert (settings.retry_max_seconds, settings.max_attempts) == (3600, 5)
     assert (settings.start_concurrency, settings.retry_concurrency) == (8, 8)
     assert settings.deadline_margin_seconds == 10
+    assert settings.retry_lease_seconds == 900
 
 
 def test_values_come_from_the_environment() -> None:
@@ -28,6 +29,7 @@ def test_values_come_from_the_environment() -> None:
             "MAX_ATTEMPTS": "3",
             "LOG_LEVEL": "debug",
             "START_CONCURRENCY": "500",
+            "RETRY_LEASE_SECONDS": "1200",
         }
     )
     assert (settings.table_name, settings.state_machine_arn) == ("t", "arn:sm")
@@ -35,6 +37,7 @@ def test_values_come_from_the_environment() -> None:
     assert settings.alarm_cache_seconds == 2.5
     assert (settings.retry_shards, settings.max_attempts) == (8, 3)
     assert settings.log_level == "DEBUG"
+    assert settings.retry_lease_seconds == 1200
     assert settings.start_concurrency == MAX_CONCURRENCY  # never beyond the HTTP pool
 
 
@@ -45,6 +48,7 @@ def test_values_come_from_the_environment() -> None:
         pytest.param("RETRY_SHARDS", "0", id="zero-shards"),
         pytest.param("MAX_ATTEMPTS", "-1", id="negative"),
         pytest.param("RETRY_CONCURRENCY", "1.5", id="fraction-for-int"),
+        pytest.param("RETRY_LEASE_SECONDS", "0", id="zero-lease"),
     ],
 )
 def test_unusable_values_are_named(name, value) -> None:
