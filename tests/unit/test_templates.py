@@ -585,3 +585,127 @@ def test_deployer_role_trusts_only_this_repository_and_environment_through_oidc(
         for resource in as_list(statement.get("Resource", [])):
             if isinstance(resource, dict) and ":role/" in resource.get("Fn::Sub", ""):
                 assert resource["Fn::Sub"].endswith(":role/${Project}/${Env}/*")
+
+
+# --- limits and the deployer's permissions real AWS enforces --------------------------------
+
+# Longest values the name parts can take: parameters by their MaxLength, the longest region
+# name in use (ap-southeast-5, ap-northeast-3, ...) and a 12-digit account id.
+LONGEST_REGION = "ap-southeast-5"
+NAME_LIMITS = {
+    "AWS::DynamoDB::Table": 255,
+    "AWS::SNS::Topic": 256,
+    "AWS::Lambda::Function": 64,
+    "AWS::StepFunctions::StateMachine": 80,
+    "AWS::SQS::Queue": 80,
+    "AWS::Events::Rule": 64,
+    "AWS::CloudWatch::Alarm": 255,
+    "AWS::IAM::Role": 64,
+    "AWS::IAM::ManagedPolicy": 128,
+    "AWS::Logs::LogGroup": 512,
+    "AWS::S3::Bucket": 63,
+    "AWS::KMS::Alias": 256,
+}
+
+
+def longest_name(tpl: dict[str, Any], sub: str) -> str:
+    values = {"AWS::Region": LONGEST_REGION, "AWS::AccountId": "1" * 12}
+    for name in ("Project", "Env"):
+        max_length = tpl["Parameters"][name].get("MaxLength")
+        assert max_length, f"{name} needs a MaxLength so names stay within AWS limits"
+        values[name] = "a" * int(max_length)
+
+    def fill(match: re.Match[str]) -> str:
+        return values[match.group(1)]
+
+    return re.sub(r"\$\{([^}]+)\}", fill, sub)
+
+
+@pytest.mark.parametrize(("resource", "prop"), named_resources())
+def test_longest_physical_name_fits_the_aws_limit(resource: dict[str, Any], prop: str) -> None:
+    path = next(
+        p for p in all_template_paths() if resource in load_template(p)["Resources"].values()
+    )
+    name = longest_name(load_template(path), resource["Properties"][prop]["Fn::Sub"])
+    assert len(name) <= NAME_LIMITS[resource["Type"]], name
+    if resource["Type"] == "AWS::S3::Bucket":
+        assert re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name), name
+
+
+def deployer_statements() -> list[dict[str, Any]]:
+    return [s for s in policy_statements(template("deployer-role-stack.yaml")) if "Sid" in s]
+
+
+def granting(action: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in deployer_statements()
+        if s["Effect"] == "Allow" and action in as_list(s["Action"])
+    ]
+
+
+def test_deployer_may_tag_the_key_in_the_create_key_call() -> None:
+    # KMS authorises the tags of CreateKey only through an IAM statement that is not
+    # restricted to particular keys: a key/* statement conditioned on the key's own tags
+    # cannot match a key that does not exist yet, and the artifact stack fails to create.
+    (statement,) = [s for s in granting("kms:TagResource") if s["Resource"] == "*"]
+    assert "kms:CreateKey" in as_list(statement["Action"])
+    assert set(statement["Condition"]["StringEquals"]) == {
+        "aws:RequestTag/Project",
+        "aws:RequestTag/Environment",
+    }
+
+
+def test_deployer_may_read_and_tag_the_stream_mapping_it_creates() -> None:
+    # Stack tags propagate to AWS::Lambda::EventSourceMapping: creating it calls
+    # lambda:TagResource on the mapping's own ARN, and the handler reads it back.
+    for action in ("lambda:TagResource", "lambda:GetEventSourceMapping"):
+        resources = [r for s in granting(action) for r in as_list(s["Resource"])]
+        assert any(
+            isinstance(r, dict) and r["Fn::Sub"].endswith(":event-source-mapping:*")
+            for r in resources
+        ), action
+
+
+def _handler_schema(type_name: str) -> dict[str, Any]:
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text(encoding="utf-8"))
+    return json.loads((schemas / "resources" / f"{index[type_name]}.json").read_text("utf-8"))
+
+
+def deployed_types() -> list[str]:
+    names = ["disa-root-stack.yaml", "artifact-store-stack.yaml", *NESTED_STACKS.values()]
+    return sorted({r["Type"] for n in names for r in template(n)["Resources"].values()})
+
+
+@pytest.mark.parametrize("type_name", deployed_types())
+def test_deployer_may_tag_every_taggable_resource_on_create(type_name: str) -> None:
+    # disa-deploy always passes stack tags, and CloudFormation propagates them to every
+    # taggable resource: the create handler then needs the type's tagging action.
+    tagging = _handler_schema(type_name).get("tagging", {})
+    if not tagging.get("taggable") or type_name == "AWS::CloudFormation::Stack":
+        return
+    tag_actions = [
+        a for a in tagging.get("permissions", []) if re.search(r":(Tag|Put\w*Tagging)", a)
+    ]
+    assert tag_actions, type_name
+    granted = {a for s in deployer_statements() for a in as_list(s["Action"])}
+    assert any(a in granted for a in tag_actions), f"{type_name}: one of {tag_actions}"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        pytest.param("dynamodb:PutItem", id="send-writes-the-message-item"),
+        pytest.param("dynamodb:GetItem", id="send-follows-the-item"),
+        pytest.param("dynamodb:Scan", id="status-counts-items"),
+    ],
+)
+def test_deployer_may_run_the_smoke_test_and_status_on_the_messages_table(action: str) -> None:
+    # The CI job runs `up --smoke`; without these the deploy succeeds and the job fails.
+    resources = [r for s in granting(action) for r in as_list(s["Resource"])]
+    assert [r["Fn::Sub"].rsplit(":", 1)[-1] for r in resources] == [
+        "table/${Project}-${Env}-messages"
+    ]
