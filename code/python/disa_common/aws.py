@@ -1,19 +1,15 @@
-"""Small helpers over botocore errors and the item writes every handler shares.
+"""Small helpers over botocore errors and timestamps that every handler shares.
 
-Kept free of client creation (clients.py owns that): functions take the client they use.
+Kept free of client creation (clients.py owns that) and of AWS calls.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-
-from disa_common import model
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 EXECUTION_EXISTS = "ExecutionAlreadyExists"
@@ -42,38 +38,3 @@ def iso_now(clock: Callable[[], float] = time.time) -> str:
     """
     moment = datetime.fromtimestamp(clock(), UTC)
     return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
-
-
-def start_run(
-    sfn: Any,
-    state_machine_arn: str,
-    item_key: str,
-    run: int,
-    attempt: int,
-    retry_at: int,
-    retry_shard: str,
-) -> bool:
-    """Start the execution for one run of one item; False if it already exists.
-
-    The name is deterministic, so a redelivered record or a repeated re-drive meets
-    ExecutionAlreadyExists (or, while the first is still running with the same input,
-    Step Functions' own idempotent answer) and never sends the message twice.
-    """
-    payload = {
-        "id": item_key,
-        "run": run,
-        "attempt": attempt,
-        "retryAt": retry_at,
-        "retryShard": retry_shard,
-    }
-    try:
-        sfn.start_execution(
-            stateMachineArn=state_machine_arn,
-            name=model.execution_name(item_key, run),
-            input=json.dumps(payload, separators=(",", ":")),
-        )
-    except ClientError as err:
-        if has_code(err, EXECUTION_EXISTS):
-            return False
-        raise
-    return True

@@ -11,16 +11,13 @@ sends them to the stream's on-failure queue).
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from disa_common import backoff, clients, log, model
-from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now, start_run
+from disa_common import log, model
+from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now
+from disa_common.runs import Deps, start_item_run
 from disa_common.settings import Settings
 
 
@@ -39,24 +36,13 @@ class Outcome(Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class Deps:
-    """What the record handler needs; tests pass fakes or a fixed clock and jitter."""
-
-    settings: Settings
-    ddb: Any
-    sfn: Any
-    clock: Callable[[], float] = time.time
-    rand: Callable[[], float] = random.random
-
-
 def start_batch(event: Any, settings: Settings, deps: Deps | None = None) -> dict[str, Any]:
     """Handle one stream batch; returns the partial-batch response."""
     records = _records(event)
     if not records:
         log.info("empty batch")
         return {"batchItemFailures": []}
-    deps = deps or Deps(settings, clients.get("dynamodb"), clients.get("stepfunctions"))
+    deps = deps or Deps.of_container(settings)
     workers = min(len(records), settings.start_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="start") as pool:
         outcomes = list(pool.map(lambda record: handle_record(record, deps), records))
@@ -155,12 +141,7 @@ def _mark_invalid(key: str, reason: str, deps: Deps) -> Outcome:
 
 
 def _start_first_run(key: str, deps: Deps) -> Outcome:
-    settings = deps.settings
-    due = backoff.retry_at(
-        deps.clock(), 1, settings.retry_base_seconds, settings.retry_max_seconds, deps.rand
-    )
-    shard = model.retry_shard(key, settings.retry_shards)
-    started = start_run(deps.sfn, settings.state_machine_arn, key, 1, 1, due, shard)
+    started = start_item_run(deps, key, run=1, attempt=1)
     name = model.execution_name(key, 1)
     if not started:
         log.info("execution already exists", id=key, execution=name)

@@ -24,8 +24,6 @@ deadline; what is left stays in the index for the next run.
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +31,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from disa_common import backoff, clients, log, model
-from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now, start_run
+from disa_common import log, model
+from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now
+from disa_common.runs import Deps, start_item_run
 from disa_common.settings import Settings
 
 # Items per Query page: small enough that the deadline is checked often, large enough
@@ -72,15 +71,6 @@ class Deadline:
         return self.remaining_ms is not None and self.remaining_ms() < self.margin_ms
 
 
-@dataclass(frozen=True)
-class Deps:
-    settings: Settings
-    ddb: Any
-    sfn: Any
-    clock: Callable[[], float] = time.time
-    rand: Callable[[], float] = random.random
-
-
 def redrive_due_items(
     settings: Settings,
     deadline: Deadline,
@@ -88,7 +78,7 @@ def redrive_due_items(
     page_size: int = PAGE_SIZE,
 ) -> dict[str, Any]:
     """Re-drive every due item of every shard, until done or the deadline is near."""
-    deps = deps or Deps(settings, clients.get("dynamodb"), clients.get("stepfunctions"))
+    deps = deps or Deps.of_container(settings)
     with ThreadPoolExecutor(settings.retry_concurrency, thread_name_prefix="retry") as pool:
         run = _Run(deps, deadline, int(deps.clock()), page_size, pool)
         stopped = any(run.redrive_shard(str(shard)) for shard in range(settings.retry_shards))
@@ -212,15 +202,10 @@ def _claim(key: str, run: int, now: int, deps: Deps) -> bool:
 
 
 def _start_next_run(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
-    settings = deps.settings
     new_run, attempt = run + 1, attempts + 1
-    due = backoff.retry_at(
-        deps.clock(), attempt, settings.retry_base_seconds, settings.retry_max_seconds, deps.rand
-    )
-    shard = model.retry_shard(key, settings.retry_shards)
     name = model.execution_name(key, new_run)
     try:
-        started = start_run(deps.sfn, settings.state_machine_arn, key, new_run, attempt, due, shard)
+        started = start_item_run(deps, key, new_run, attempt)
     except Exception as err:
         code = error_code(err)
         log.error("start failed, lease left to expire", id=key, execution=name, error=code)

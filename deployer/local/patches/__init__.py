@@ -129,6 +129,7 @@ def missing_internals() -> list[str]:
 
 def install_all(endpoint: str, state_dir: Path) -> None:
     from deployer.local.patches import (
+        cfn_model_fixes,
         cfn_resources,
         lambda_subprocess,
         nested_stacks,
@@ -145,3 +146,4 @@ def install_all(endpoint: str, state_dir: Path) -> None:
     schedules.install()
     cfn_resources.install()
     stack_execution.install()
+    cfn_model_fixes.install()

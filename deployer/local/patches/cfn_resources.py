@@ -2,73 +2,72 @@
 
 What moto lacks: ``AWS::CloudWatch::Alarm``, ``AWS::SNS::Subscription``,
 ``AWS::SNS::TopicPolicy``, ``AWS::S3::BucketPolicy`` and ``AWS::SQS::QueuePolicy`` have no
-CloudFormation model (moto warns, skips them, and a ``!Ref`` to them is empty); and a change
-to a DynamoDB table, KMS key, log group or Lambda permission replaces the resource in the
-stack's map with nothing, because those models have no update handler.
+CloudFormation model (moto warns, skips them, and a ``!Ref`` to them is empty).
 
 What the patch does: adds small models that call the service backends (the alarm is really
 created, so ``DescribeAlarms`` on the circuit-breaker alarm answers; subscriptions really
-deliver; policies are stored, not enforced: moto would evaluate a bucket policy without its
-Conditions, so "deny unless TLS" would deny every request), and gives the four types an
-update handler that keeps the existing resource (logged: the emulator does not model
-in-place changes to them).
-``AWS::KMS::Key`` with ``Tags`` crashes moto (CloudFormation's Key/Value tags reach a tagger
-that wants TagKey/TagValue); the patch converts them.
+deliver; policies are stored, not enforced: see patch 8). An update replaces the resource.
+Fixes to moto's own models (updates that lose the resource, KMS tags, bucket policy
+evaluation) are patch 8, ``cfn_model_fixes``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
-from moto.iam.access_control import PermissionResult
-from moto.kms.models import Key as KmsKey
-from moto.s3.models import FakeBucket, s3_backends
+from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
-from deployer.local.patches import replace_attribute
 
-LOG = logging.getLogger("disa.local.cfn")
-_ORIGINAL_KMS_CREATE = KmsKey.create_from_cloudformation_json
-KEEP_ON_UPDATE = (
-    "AWS::DynamoDB::Table",
-    "AWS::KMS::Key",
-    "AWS::Logs::LogGroup",
-    "AWS::Lambda::Permission",
-)
+def install() -> None:
+    # moto builds its type table once from CloudFormationModel.__subclasses__(); the models
+    # below are subclasses now, so rebuild it.
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
 
 
-def _policy_text(document: Any) -> str:
-    return document if isinstance(document, str) else json.dumps(document)
+class ResourceModel:
+    """What moto asks of every CloudFormation model, answered from class attributes.
 
+    A model here says only how its service creates (and deletes) the resource. Each one
+    still names ``CloudFormationModel`` as a direct base after this class, because moto
+    finds models through ``CloudFormationModel.__subclasses__()``, which lists direct
+    subclasses only.
+    """
 
-class MetricAlarm(CloudFormationModel):
-    def __init__(self, name: str, arn: str) -> None:
-        self.name, self.arn = name, arn
+    resource_type: ClassVar[str]
+    name_property: ClassVar[str] = ""  # the property that names the resource, if any
+    attributes: ClassVar[tuple[str, ...]] = ()  # what ``!GetAtt`` may read: "Arn" at most
+
+    def __init__(self, physical_id: str, arn: str = "") -> None:
+        self.physical_id, self.arn = physical_id, arn
 
     @property
     def physical_resource_id(self) -> str:
-        return self.name
+        return self.physical_id
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.resource_type
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.name_property
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
+        return attr in cls.attributes
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        return self.arn
+        if attribute_name in self.attributes:
+            return self.arn
+        raise UnformattedGetAttTemplateException()
 
     @classmethod
     def create_from_cloudformation_json(
@@ -78,10 +77,53 @@ class MetricAlarm(CloudFormationModel):
         account_id: str,
         region_name: str,
         **kwargs: Any,
-    ) -> MetricAlarm:
-        p = cloudformation_json["Properties"]
+    ) -> Self:
+        return cls.create(resource_name, cloudformation_json["Properties"], account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Self:
+        """Replace: delete the original, then create from the new properties."""
+        cls.delete(original_resource.physical_resource_id, account_id, region_name)
+        properties = cloudformation_json["Properties"]
+        name = cls.replacement_name(original_resource, new_resource_name, properties)
+        return cls.create(name, properties, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        cls.delete(resource_name, account_id, region_name)
+
+    @classmethod
+    def create(cls, name: str, properties: Any, account_id: str, region_name: str) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def delete(cls, physical_id: str, account_id: str, region_name: str) -> None:
+        """Undo ``create``; nothing by default (a stored policy goes with its target)."""
+
+    @classmethod
+    def replacement_name(cls, original: Any, new_resource_name: str, properties: Any) -> str:
+        return new_resource_name
+
+
+class MetricAlarm(ResourceModel, CloudFormationModel):
+    resource_type = "AWS::CloudWatch::Alarm"
+    name_property = "AlarmName"
+    attributes = ("Arn",)
+
+    @classmethod
+    def create(cls, name: str, properties: Any, account_id: str, region_name: str) -> Self:
+        p = properties
         alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
-            name=resource_name,
+            name=name,
             namespace=p.get("Namespace"),
             metric_name=p.get("MetricName"),
             comparison_operator=p.get("ComparisonOperator"),
@@ -102,247 +144,76 @@ class MetricAlarm(CloudFormationModel):
         return cls(alarm.name, alarm.alarm_arn)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> MetricAlarm:
-        cls.delete_from_cloudformation_json(
-            original_resource.name, cloudformation_json, account_id, region_name
-        )
-        name = cloudformation_json["Properties"].get("AlarmName", original_resource.name)
-        return cls.create_from_cloudformation_json(
-            name, cloudformation_json, account_id, region_name
-        )
+    def delete(cls, physical_id: str, account_id: str, region_name: str) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([physical_id])
 
     @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
-        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+    def replacement_name(cls, original: Any, new_resource_name: str, properties: Any) -> str:
+        """The new AlarmName if the template sets one, else the alarm's current name."""
+        return str(properties.get("AlarmName", original.physical_resource_id))
 
 
-class TopicSubscription(CloudFormationModel):
-    def __init__(self, arn: str) -> None:
-        self.arn = arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
+class TopicSubscription(ResourceModel, CloudFormationModel):
+    resource_type = "AWS::SNS::Subscription"
+    attributes = ("Arn",)
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        return self.arn
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> TopicSubscription:
-        p = cloudformation_json["Properties"]
+    def create(cls, name: str, properties: Any, account_id: str, region_name: str) -> Self:
+        p = properties
         backend = sns_backends[account_id][region_name]
         subscription = backend.subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
-        for name in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"):
-            if name in p:
-                value = p[name]
+        for attribute in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"):
+            if attribute in p:
+                value = p[attribute]
                 text = json.dumps(value) if isinstance(value, dict) else str(value).lower()
-                backend.set_subscription_attributes(subscription.arn, name, text)
-        return cls(subscription.arn)
+                backend.set_subscription_attributes(subscription.arn, attribute, text)
+        return cls(subscription.arn, subscription.arn)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> TopicSubscription:
-        cls.delete_from_cloudformation_json(
-            original_resource.arn, cloudformation_json, account_id, region_name
-        )
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+    def delete(cls, physical_id: str, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(physical_id)
+
+
+def _policy_text(document: Any) -> str:
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+# The three resource policies are stored where their service keeps them; the physical id
+# lists their targets, as CloudFormation's does.
+
+
+class BucketPolicy(ResourceModel, CloudFormationModel):
+    resource_type = "AWS::S3::BucketPolicy"
 
     @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
-        sns_backends[account_id][region_name].unsubscribe(resource_name)
-
-
-class StoredPolicy:
-    """Shared part of the three resource policies: stored where the service keeps them.
-
-    Each policy class names ``CloudFormationModel`` as a direct base, because moto finds
-    models through ``CloudFormationModel.__subclasses__()``, which lists direct subclasses.
-    """
-
-    resource_type = ""
-
-    def __init__(self, targets: list[str]) -> None:
-        self.targets = targets
-
-    @property
-    def physical_resource_id(self) -> str:
-        return ",".join(self.targets)
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        p = cloudformation_json["Properties"]
-        targets = cls.apply(p, account_id, region_name)
-        return cls(targets)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
-        return None
-
-    @classmethod
-    def apply(cls, properties: dict[str, Any], account_id: str, region_name: str) -> list[str]:
-        raise NotImplementedError
-
-
-class BucketPolicy(StoredPolicy, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def apply(cls, properties: dict[str, Any], account_id: str, region_name: str) -> list[str]:
+    def create(cls, name: str, properties: Any, account_id: str, region_name: str) -> Self:
         bucket = properties["Bucket"]
         policy = _policy_text(properties["PolicyDocument"]).encode("utf-8")
         s3_backends[account_id]["aws"].put_bucket_policy(bucket, policy)
-        return [bucket]
+        return cls(bucket)
 
 
-class TopicPolicy(StoredPolicy, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::TopicPolicy"
+class TopicPolicy(ResourceModel, CloudFormationModel):
+    resource_type = "AWS::SNS::TopicPolicy"
 
     @classmethod
-    def apply(cls, properties: dict[str, Any], account_id: str, region_name: str) -> list[str]:
+    def create(cls, name: str, properties: Any, account_id: str, region_name: str) -> Self:
         backend = sns_backends[account_id][region_name]
         policy = _policy_text(properties["PolicyDocument"])
-        for topic_arn in properties.get("Topics", []):
+        topics = list(properties.get("Topics", []))
+        for topic_arn in topics:
             backend.set_topic_attribute(topic_arn, "policy", policy)
-        return list(properties.get("Topics", []))
+        return cls(",".join(topics))
 
 
-class QueuePolicy(StoredPolicy, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SQS::QueuePolicy"
+class QueuePolicy(ResourceModel, CloudFormationModel):
+    resource_type = "AWS::SQS::QueuePolicy"
 
     @classmethod
-    def apply(cls, properties: dict[str, Any], account_id: str, region_name: str) -> list[str]:
+    def create(cls, name: str, properties: Any, account_id: str, region_name: str) -> Self:
         backend = sqs_backends[account_id][region_name]
         policy = _policy_text(properties["PolicyDocument"])
         names = [url.rstrip("/").rsplit("/", 1)[-1] for url in properties.get("Queues", [])]
-        for name in names:
-            backend.set_queue_attributes(name, {"Policy": policy})
-        return names
-
-
-def keep_existing(
-    cls: Any,
-    /,
-    original_resource: Any,
-    new_resource_name: str,
-    cloudformation_json: Any,
-    account_id: str,
-    region_name: str,
-) -> Any:
-    LOG.warning(
-        "%s %s: in-place changes are not modelled locally; keeping the existing resource",
-        cloudformation_json.get("Type"),
-        new_resource_name,
-    )
-    return original_resource
-
-
-def kms_key_with_tags(
-    cls: Any,
-    /,
-    resource_name: str,
-    cloudformation_json: Any,
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> Any:
-    """moto hands CloudFormation's ``Key``/``Value`` tags to KMS, which wants ``TagKey``."""
-    properties = dict(cloudformation_json["Properties"])
-    properties["Tags"] = [
-        {"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags") or []
-    ]
-    fixed = dict(cloudformation_json, Properties=properties)
-    return _ORIGINAL_KMS_CREATE(resource_name, fixed, account_id, region_name, **kwargs)
-
-
-def bucket_policy_not_enforced(self: Any, action: str, resource: str) -> Any:
-    """moto evaluates bucket policies without their Conditions, so a standard
-    "deny unless TLS" statement would deny everything: locally, policies are not enforced."""
-    return PermissionResult.NEUTRAL
-
-
-def install() -> None:
-    model_map = parsing.get_model_map()
-    replace_attribute(FakeBucket, "get_permission", bucket_policy_not_enforced)
-    replace_attribute(KmsKey, "create_from_cloudformation_json", classmethod(kms_key_with_tags))
-    for resource_type in KEEP_ON_UPDATE:
-        replace_attribute(
-            model_map[resource_type], "update_from_cloudformation_json", classmethod(keep_existing)
-        )
-    # moto builds its type table once from CloudFormationModel.__subclasses__(); the models
-    # above are subclasses now, so rebuild it.
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+        for queue_name in names:
+            backend.set_queue_attributes(queue_name, {"Policy": policy})
+        return cls(",".join(names))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,19 @@ def put_message(ddb: Any, key: str, message: Any = None, **extra: dict[str, str]
     item: dict[str, Any] = {model.KEY: {"S": key}, **extra}
     item[model.MESSAGE] = message if message is not None else {"S": f"{BODY} for {key}"}
     ddb.put_item(TableName=TABLE, Item=item)
+
+
+def put_due(ddb: Any, key: str, attempts: int) -> None:
+    """An item whose run 1 failed after ``attempts`` attempts and whose retry is due now."""
+    put_message(
+        ddb,
+        key,
+        status={"S": "Failure"},
+        run={"N": "1"},
+        attempts={"N": str(attempts)},
+        retry_shard={"S": model.retry_shard(key, 4)},
+        next_attempt_at={"N": str(int(time.time()) - 1)},
+    )
 
 
 def get_item(ddb: Any, key: str) -> dict[str, Any] | None:

@@ -5,13 +5,11 @@ the table lists for it, so the table (and the roles) grant nothing unused.
 
 from __future__ import annotations
 
-import time
-
 from disa_common import model
 from disa_init_process.handler import lambda_handler as init_process
 from disa_process.handler import lambda_handler as process
 from disa_retry.handler import lambda_handler as retry
-from handler_support import FakeContext, put_message
+from handler_support import FakeContext, put_due, put_message
 
 from tests.support.aws_calls import CODE_CALLS
 
@@ -36,15 +34,7 @@ def test_process_calls_are_exactly_the_table(ddb, table, topic, alarm, calls) ->
 
 def test_retry_calls_are_exactly_the_table(ddb, table, state_machine, calls) -> None:
     for key, attempts in (("again", 1), ("tired", 5)):
-        put_message(
-            ddb,
-            key,
-            status={"S": "Failure"},
-            run={"N": "1"},
-            attempts={"N": str(attempts)},
-            retry_shard={"S": model.retry_shard(key, 4)},
-            next_attempt_at={"N": str(int(time.time()) - 1)},
-        )
+        put_due(ddb, key, attempts)
 
     result = retry({}, FakeContext())
 

@@ -4,31 +4,18 @@ value the state machine's record states write, so the attribute reads and sorts 
 from __future__ import annotations
 
 import re
-import time
 
 from disa_common import model
 from disa_init_process.handler import lambda_handler as init_process
 from disa_process.handler import lambda_handler as process
 from disa_retry.handler import lambda_handler as retry
-from handler_support import FakeContext, get_item, put_message
+from handler_support import FakeContext, get_item, put_due, put_message
 
 ENTERED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def updated_at(ddb, key: str) -> str:
     return str(get_item(ddb, key)[model.UPDATED_AT]["S"])
-
-
-def put_due(ddb, key: str, attempts: int) -> None:
-    put_message(
-        ddb,
-        key,
-        status={"S": "Failure"},
-        run={"N": "1"},
-        attempts={"N": str(attempts)},
-        retry_shard={"S": model.retry_shard(key, 4)},
-        next_attempt_at={"N": str(int(time.time()) - 1)},
-    )
 
 
 def test_invalid_mark_and_claim_and_retry_writes_share_the_shape(
