@@ -38,7 +38,7 @@ from deployer.usecases.deploy import DeployOptions, deploy
 from deployer.usecases.destroy import DestroyOptions, destroy
 from deployer.usecases.package import package
 from deployer.usecases.smoke import run_smoke, send
-from deployer.usecases.status import status
+from deployer.usecases.status import DEFAULT_COUNT_LIMIT, status
 from deployer.wiring import Edge, connect
 
 Body = Callable[[Runtime, Summary], None]
@@ -264,12 +264,15 @@ def _stop_emulator(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> N
 
 @_command("status")
 @common_options
-def status_command(common: Common) -> None:
+@click.option("--count-limit", type=click.IntRange(min=0), default=DEFAULT_COUNT_LIMIT,
+              show_default=True, help="Count items by status only if the table holds at most "
+              "this many (counting reads the whole table); 0 counts always.")  # fmt: skip
+def status_command(common: Common, count_limit: int) -> None:
     def when_down(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:
         ui.result("emulator not running: nothing deployed (start it with `disa-deploy up`)")
 
     def body(rt: Runtime, summary: Summary) -> None:
-        status(rt, summary)
+        status(rt, summary, count_limit)
 
     run("status", common, body, start_emulator=False, when_down=when_down)
 

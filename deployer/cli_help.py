@@ -123,13 +123,16 @@ STATUS = CommandHelp(
 Stack states, outputs and item counts per status.
 
 Read-only: the root, nested and artifact store stacks with their status, the root
-stack's outputs, and the messages table's items counted by status. On the local env it
-never starts the emulator.
+stack's outputs, and the messages table's items counted by status. Counting reads the
+whole table, so a table DynamoDB estimates at more than --count-limit items (default
+100,000) is not counted unless you pass --count-limit 0. On the local env it never
+starts the emulator.
 
 \b
 Examples:
   disa-deploy status
   disa-deploy status --env dev --output json
+  disa-deploy status --env prod --count-limit 0
 """,
 )
 

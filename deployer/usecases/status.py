@@ -1,7 +1,9 @@
 """``status``: stack states (root, nested, artifact store), outputs and item counts.
 
 Read-only. The messages table is found from the root stack's ``TableName`` output, else by
-its contract name ``<project>-<env>-messages``.
+its contract name ``<project>-<env>-messages``. Counting scans the whole table, so a table
+that DynamoDB says holds more than ``count_limit`` items is not counted unless the limit is
+lifted: a habit of running ``status`` must not become a full-table read on production.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from dataclasses import dataclass, field
 from deployer.output import Summary, render_mapping
 from deployer.runtime import Runtime
 
+DEFAULT_COUNT_LIMIT = 100_000
+
 
 @dataclass
 class StatusReport:
     stacks: dict[str, str] = field(default_factory=dict)  # path -> status
     outputs: dict[str, str] = field(default_factory=dict)
     items: dict[str, int] | None = None
+    items_note: str = "Items: no table"
 
 
-def status(rt: Runtime, summary: Summary) -> StatusReport:
+def status(rt: Runtime, summary: Summary, count_limit: int = DEFAULT_COUNT_LIMIT) -> StatusReport:
     cfg = rt.config
     report = StatusReport()
     root = rt.stacks.describe(cfg.stack_name)
@@ -30,17 +35,30 @@ def status(rt: Runtime, summary: Summary) -> StatusReport:
         _add_nested(rt, root.stack_id, cfg.stack_name, report)
         report.outputs = dict(root.outputs)
         table = root.outputs.get("TableName", f"{cfg.project}-{cfg.name}-messages")
-        report.items = rt.table.count_by_status(table)
+        _count_items(rt, table, count_limit, report)
     rt.ui.result(render_mapping("Stacks", report.stacks))
     rt.ui.result(render_mapping("Outputs", report.outputs))
     items = report.items
     rt.ui.result(
-        render_mapping("Items by status", items) if items is not None else "Items: no table"
+        render_mapping("Items by status", items) if items is not None else report.items_note
     )
     summary.outputs = report.outputs
     summary.counts = dict(items or {})
     summary.details["stacks"] = report.stacks
     return report
+
+
+def _count_items(rt: Runtime, table: str, count_limit: int, report: StatusReport) -> None:
+    approximate = rt.table.approximate_item_count(table)
+    if approximate is None:
+        return
+    if count_limit and approximate > count_limit:
+        report.items_note = (
+            f"Items: about {approximate} (DynamoDB's estimate); not counted by status, which "
+            f"would read the whole table: pass --count-limit 0 to count them anyway"
+        )
+        return
+    report.items = rt.table.count_by_status(table)
 
 
 def _add_nested(rt: Runtime, stack_id: str, path: str, report: StatusReport) -> None:

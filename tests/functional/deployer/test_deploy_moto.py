@@ -240,3 +240,18 @@ def test_destroy_when_nothing_is_deployed_says_so(run: Cli) -> None:
 
     assert result.exit_code == 0
     assert "nothing to destroy" in result.stdout
+
+
+def test_status_does_not_scan_a_table_larger_than_the_count_limit(run: Cli) -> None:
+    run("up", "--env", "dev")
+    table = boto3.client("dynamodb", region_name="us-east-1")
+    for key in "abcde":
+        table.put_item(TableName="disa-dev-messages", Item={"id": {"S": key}})
+
+    limited = run("status", "--env", "dev", "--count-limit", "3", "--output", "json")
+    unlimited = run("status", "--env", "dev", "--count-limit", "0", "--output", "json")
+
+    assert limited.exit_code == 0, limited.output
+    assert json.loads(limited.stdout)["counts"] == {}
+    assert "Items: about 5" in limited.stderr and "--count-limit 0" in limited.stderr
+    assert json.loads(unlimited.stdout)["counts"] == {"(new)": 5}
