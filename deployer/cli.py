@@ -245,8 +245,7 @@ def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None
               help="Minutes to wait for deletion.")  # fmt: skip
 def destroy_command(common: Common, yes: bool, force_protected: bool, purge_artifacts: bool,
                     timeout: float) -> None:  # fmt: skip
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    confirm = (lambda prompt: click.confirm(prompt, err=True)) if interactive else None
+    confirm = _edge().confirm()
     options = DestroyOptions(yes, force_protected, purge_artifacts, timeout * 60)
 
     def body(rt: Runtime, summary: Summary) -> None:

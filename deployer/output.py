@@ -9,7 +9,8 @@ progress is plain lines, so CI logs read the same as a terminal.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
@@ -17,6 +18,16 @@ import click
 
 from deployer.changes import ChangeNode
 from deployer.diagnosis import PathEvent, RootCause
+
+Confirm = Callable[[str], bool]
+
+
+def terminal_confirm() -> Confirm | None:
+    """A yes/no prompt on the terminal, or None when there is no terminal to ask."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    return lambda prompt: click.confirm(prompt, err=True)
+
 
 ACTION_COLOURS = {"Add": "green", "Modify": "yellow", "Remove": "red", "Import": "cyan"}
 

@@ -19,7 +19,7 @@ from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.s3 import ArtifactBucket
-from deployer.output import UI
+from deployer.output import UI, Confirm, terminal_confirm
 from deployer.project import Project
 from deployer.runtime import Emulator, Runtime
 
@@ -39,6 +39,7 @@ class Edge:
     poll_seconds: float | None = None
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     smoke: SmokeRunner | None = None  # None: deployer.usecases.smoke's default
+    confirm: Callable[[], Confirm | None] = terminal_confirm  # None from it: no terminal
 
     def local_emulator(self) -> Emulator:
         if self.emulator is None:

@@ -9,19 +9,17 @@ artifact bucket and the artifact stack.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from deployer.diagnosis import PathEvent, find_root_cause, retained
 from deployer.errors import DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import StackInfo
-from deployer.output import Summary, render_retained
+from deployer.output import Confirm, Summary, render_retained
 from deployer.runtime import Runtime
 from deployer.usecases.store import check_account
 from deployer.usecases.watch import StackWatcher, newest_event_id
 
 DESTROY_TIMEOUT_SECONDS = 60 * 60
-Confirm = Callable[[str], bool]
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 import pytest
 from deploy_harness import MOTO_BUCKET_CREATE, CallLog, Cli, FakeClock, counting_edge
+
+from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -255,3 +258,31 @@ def test_status_does_not_scan_a_table_larger_than_the_count_limit(run: Cli) -> N
     assert json.loads(limited.stdout)["counts"] == {}
     assert "Items: about 5" in limited.stderr and "--count-limit 0" in limited.stderr
     assert json.loads(unlimited.stdout)["counts"] == {"(new)": 5}
+
+
+@pytest.mark.parametrize(
+    "answer, deleted",
+    [
+        pytest.param(False, False, id="declined-deletes-nothing"),
+        pytest.param(True, True, id="confirmed-deletes"),
+    ],
+)
+def test_destroy_on_a_terminal_asks_first(
+    project: Path, clock: FakeClock, answer: bool, deleted: bool
+) -> None:
+    prompts: list[str] = []
+
+    def terminal() -> Callable[[str], bool]:
+        return lambda prompt: prompts.append(prompt) or answer
+
+    run = Cli(project, Edge(clock=clock, sleep=clock.sleep, confirm=terminal), env={"CI": ""})
+    run("up", "--env", "dev")
+
+    result = run("destroy", "--env", "dev")
+
+    assert prompts == ["Delete these stacks of env dev?"]
+    assert "disa-dev" in result.stdout + result.stderr  # what will be deleted is shown first
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    names = [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]
+    assert ("disa-dev" not in names) is deleted
+    assert result.exit_code == (0 if deleted else 3), result.output
