@@ -178,3 +178,31 @@ def test_cli_send_and_status_report_the_message(system: System) -> None:
     assert sent["exit_code"] == 0
     assert sent["details"]["send"]["status"] == "Successful"
     assert report["counts"].get("Successful", 0) >= 1
+
+
+def test_open_circuit_defers_without_an_attempt_then_the_retry_sends(
+    system: System, inbox: str
+) -> None:
+    # The emulator never evaluates alarms; setting the state by hand is what an outage does.
+    for function in (system.outputs["InitProcessFunctionName"],
+                     system.outputs["RetryFunctionName"]):  # fmt: skip
+        set_environment(system, function, **FAST_RETRY)
+    cloudwatch, alarm = system.client("cloudwatch"), system.outputs["CircuitAlarmName"]
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="e2e outage")
+    try:
+        deferred = send(system, "wait for the breaker")
+        assert deferred.status == "Failure", deferred.trail
+        assert deferred.reason == "CircuitOpen"
+        assert "attempts" not in item(system, deferred.item_id)  # no attempt consumed
+        assert not [n for n in received(system, inbox, 1) if n["id"] == deferred.item_id]
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="e2e over")
+
+    def successful() -> dict[str, Any] | None:
+        current = item(system, deferred.item_id)
+        return current if current.get("status") == "Successful" else None
+
+    done = wait_for(successful, timeout=45)
+    assert int(done["attempts"]) == 1  # the deferral cost nothing
+    notes = [n for n in received(system, inbox) if n["id"] == deferred.item_id]
+    assert notes == [{"id": deferred.item_id, "message": "wait for the breaker"}]
