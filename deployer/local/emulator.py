@@ -190,13 +190,15 @@ def _check_port_free(port: int) -> None:
             pass
     health = probe(port)
     owner = (
-        f"another disa-deploy emulator (pid {health.get('pid')}, another project folder)"
+        f"another disa-deploy emulator (pid {health.get('pid')}, state in "
+        f"{health.get('state_dir', 'another project folder')})"
         if health
         else "another program"
     )
     raise EmulatorError(
         f"Port {port} on 127.0.0.1 is in use by {owner}.",
-        hint="Choose a free port for the local emulator, or stop what is using this one.",
+        hint=f"run `disa-deploy destroy` in that project, or pick another port: "
+        f"DISA_LOCAL_PORT={port + 1} disa-deploy up",
     )
 
 

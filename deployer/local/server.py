@@ -26,8 +26,15 @@ EXIT_MOTO_MOVED = 3
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def with_health(app: WsgiApp, port: int) -> WsgiApp:
-    body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
+def with_health(app: WsgiApp, port: int, state_dir: Path) -> WsgiApp:
+    # The state dir tells a user which project's emulator holds a port they wanted.
+    answer = {
+        "service": SERVICE_NAME,
+        "pid": os.getpid(),
+        "port": port,
+        "state_dir": str(state_dir),
+    }
+    body = json.dumps(answer).encode()
 
     def health_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
-    app = with_health(DomainDispatcherApplication(create_backend_app), args.port)
+    app = with_health(DomainDispatcherApplication(create_backend_app), args.port, args.state_dir)
     server = make_server(
         "127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler
     )

@@ -62,3 +62,18 @@ def test_start_then_stop_leaves_nothing_running(tmp_path: Path) -> None:
     assert endpoint.startswith("http://127.0.0.1:")
     assert emulator_status(tmp_path) is None
     assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_port_held_by_another_projects_emulator_names_it_and_the_way_out(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    ensure_emulator(tmp_path / "first", port, lambda _line: None)
+    try:
+        with pytest.raises(EmulatorError) as caught:
+            ensure_emulator(tmp_path / "second", port, lambda _line: None)
+    finally:
+        stop_emulator(tmp_path / "first")
+
+    assert str(tmp_path / "first") in caught.value.message
+    assert f"DISA_LOCAL_PORT={port + 1}" in (caught.value.hint or "")
