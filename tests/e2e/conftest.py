@@ -8,13 +8,11 @@ left alone) and a fast schedule: DISA_LOCAL_SCHEDULE_SCALE=0.05 makes the local 
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -22,15 +20,10 @@ import deployer.local as local
 from deployer.cli import cli
 from deployer.wiring import Edge
 from tests.e2e.support import PrivateEmulator, System
+from tests.support.emulator import emulator_client, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULE_SCALE = "0.05"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def disa_deploy(edge: Edge, *args: str) -> Any:
@@ -51,10 +44,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         up_seconds = time.monotonic() - started
         endpoint = local.emulator_status(emulator.state_dir)
         assert endpoint is not None
-        stacks = boto3.client(
-            "cloudformation", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-        ).describe_stacks(StackName="disa-local")["Stacks"]  # fmt: skip
+        cloudformation = emulator_client(endpoint, "cloudformation")
+        stacks = cloudformation.describe_stacks(StackName="disa-local")["Stacks"]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
         print(f"\n`disa-deploy up --env local` from nothing took {up_seconds:.1f} s")
         yield System(endpoint, outputs, up_seconds, edge)

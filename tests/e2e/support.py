@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 import deployer.local as local
+from tests.support.emulator import emulator_client
 
 
 class PrivateEmulator:
@@ -36,10 +35,4 @@ class System:
     edge: Any = None  # the CLI wiring pointed at this emulator
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return emulator_client(self.endpoint, service)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from deployer.local import ensure_emulator, stop_emulator
-from tests.functional.local.support import Clients, free_port
+from tests.functional.local.support import Clients
+from tests.support.emulator import free_port
 
 # "rate(1 minute)" fires every 1.2 s in these tests.
 SCHEDULE_SCALE = "0.02"

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import io
-import socket
 import zipfile
 from typing import Any
 
-import boto3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.emulator import emulator_client
 
 
 class Clients:
@@ -21,13 +14,7 @@ class Clients:
         self.endpoint = endpoint
 
     def __call__(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return emulator_client(self.endpoint, service)
 
 
 def make_zip(files: dict[str, str]) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 
 from deployer.errors import EmulatorError
 from deployer.local import emulator_status, ensure_emulator, stop_emulator
-from tests.functional.local.support import free_port
+from tests.support.emulator import free_port
 
 
 def test_a_healthy_emulator_is_reused(emulator_state: tuple[Path, str]) -> None:
