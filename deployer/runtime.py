@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from deployer.config import EnvConfig
+from deployer.config.environment import EnvConfig
+from deployer.config.project import Project
 from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.s3 import ArtifactBucket
-from deployer.output import UI
-from deployer.project import Project
+from deployer.ui.output import UI
 
 
 class Emulator(Protocol):

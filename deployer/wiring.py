@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from deployer.aws import AwsTarget, Clients, make_clients
-from deployer.config import EnvConfig
+from deployer.config.environment import EnvConfig
+from deployer.config.project import Project
+from deployer.gateways.aws import AwsTarget, Clients, make_clients
 from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.s3 import ArtifactBucket
-from deployer.output import UI, Confirm, terminal_confirm
-from deployer.project import Project
 from deployer.runtime import Emulator, Runtime
+from deployer.ui.output import UI, Confirm, terminal_confirm
 
 AWS_POLL_SECONDS = 5.0
 LOCAL_POLL_SECONDS = 0.25

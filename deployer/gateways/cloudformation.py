@@ -1,7 +1,7 @@
 """CloudFormation gateway: stacks, templates, change sets and events as plain values.
 
 "Does not exist" is a ``ValidationError`` distinguished only by its message; it becomes
-``None`` here (see :mod:`deployer.cfn_messages`), every other failure goes through
+``None`` here (see :mod:`deployer.cfn.messages`), every other failure goes through
 :func:`aws_errors`. Pagination happens here; callers get lists or lazy iterators.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from deployer.cfn_messages import is_does_not_exist
+from deployer.cfn.messages import is_does_not_exist
 from deployer.gateways.base import aws_errors, error_code, error_message
 
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")

@@ -1,7 +1,7 @@
 """Create a change set, wait for it, read it as a tree (nested included), clean it up.
 
 A change set that fails because nothing changed is not an error: :func:`create_change_set`
-returns ``None`` for it (the reason text is recognised in :mod:`deployer.cfn_messages`).
+returns ``None`` for it (the reason text is recognised in :mod:`deployer.cfn.messages`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deployer.cfn_messages import change_set_has_no_changes
-from deployer.changes import ChangeNode, build_tree
+from deployer.cfn.changes import ChangeNode, build_tree
+from deployer.cfn.messages import change_set_has_no_changes
 from deployer.errors import DeployFailedError, WaitTimeoutError
 from deployer.gateways.cloudformation import ChangeSetInfo, TemplateSource
 from deployer.runtime import Runtime

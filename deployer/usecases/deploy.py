@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deployer.changes import ChangeNode, count_actions, refused_changes
-from deployer.diagnosis import find_root_cause
+from deployer.cfn.changes import ChangeNode, count_actions, refused_changes
+from deployer.cfn.diagnosis import find_root_cause
+from deployer.cfn.stack_states import SETTLED_OK
 from deployer.errors import DeployFailedError, PreflightError
-from deployer.output import Summary, render_change_tree, render_mapping, render_refusal
 from deployer.runtime import Runtime
-from deployer.stack_states import SETTLED_OK
+from deployer.ui.output import Summary, render_change_tree, render_mapping, render_refusal
 from deployer.usecases.changeset import ChangeSet, create_change_set, discard
 from deployer.usecases.package import package
 from deployer.usecases.preflight import is_noop, prepare_stack, stack_parameters

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deployer.diagnosis import PathEvent, find_root_cause, retained
+from deployer.cfn.diagnosis import PathEvent, find_root_cause, retained
 from deployer.errors import DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import StackInfo
-from deployer.output import Confirm, Summary, render_retained
 from deployer.runtime import Runtime
+from deployer.ui.output import Confirm, Summary, render_retained
 from deployer.usecases.store import check_account
 from deployer.usecases.watch import StackWatcher, newest_event_id
 

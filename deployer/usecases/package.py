@@ -1,6 +1,6 @@
 """``package``: guard the account, ensure the store, then upload what is not there yet.
 
-Plan, then execute: :func:`deployer.packager.package_template` works out every artifact
+Plan, then execute: :func:`deployer.artifacts.packager.package_template` works out every artifact
 (pure); this module checks each key with HeadObject and puts only the missing ones, children
 before parents. Afterwards ``<root>/.disa/<env>/`` holds the packaged root template, the
 function zips by name (``disa_process.zip`` …) and ``manifest.json``, which lists every
@@ -17,14 +17,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployer.gateways.cloudformation import TemplateSource
-from deployer.packager import (
+from deployer.artifacts.packager import (
     Artifact,
     ArtifactKind,
     PackagedTemplate,
     artifact_key,
     package_template,
 )
+from deployer.gateways.cloudformation import TemplateSource
 from deployer.runtime import Runtime
 from deployer.usecases.store import Store, check_account, ensure_store, verify_store
 

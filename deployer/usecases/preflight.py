@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deployer.cfn_yaml import load_template
+from deployer.cfn.stack_states import Next, decide
+from deployer.cfn.template import load_template
 from deployer.errors import ConfigError, DeployFailedError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
-from deployer.stack_states import Next, decide
 from deployer.usecases.package import PackageResult
 from deployer.usecases.waiting import wait_until_settled
 from deployer.usecases.watch import StackWatcher, newest_event_id

@@ -1,9 +1,10 @@
 """``send`` and ``up --smoke``: write one message, follow it, fail unless it is Successful.
 
-The write-and-follow logic is :func:`deployer.smoke.send_message` (it takes raw clients and
-prints nothing); this module gives it the runtime's clients, clock and sleep, renders the
-trail, and turns a message that did not end ``Successful`` into :class:`DeployFailedError`
-(exit 4), so a pipeline's smoke step fails loudly. ``Edge.smoke`` may replace the runner.
+The write-and-follow logic is :func:`deployer.usecases.follow.send_message` (it takes raw
+clients and prints nothing); this module gives it the runtime's clients, clock and sleep,
+renders the trail, and turns a message that did not end ``Successful`` into
+:class:`DeployFailedError` (exit 4), so a pipeline's smoke step fails loudly.
+``Edge.smoke`` may replace the runner.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ SEND_TIMEOUT_SECONDS = 120.0
 
 def send(rt: Runtime, message: str, timeout: float = SEND_TIMEOUT_SECONDS,
          outputs: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
-    from deployer.smoke import send_message  # imported when used: owned by local mode
+    from deployer.usecases.follow import send_message
 
     result = send_message(
         rt.table.client,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deployer.output import Summary, render_mapping
 from deployer.runtime import Runtime
+from deployer.ui.output import Summary, render_mapping
 
 DEFAULT_COUNT_LIMIT = 100_000
 

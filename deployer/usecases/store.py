@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deployer.cfn.stack_states import SETTLED_OK
 from deployer.errors import DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import TemplateSource
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.runtime import Runtime
-from deployer.stack_states import SETTLED_OK
 from deployer.usecases.waiting import wait_until_settled
 
 STORE_TIMEOUT_SECONDS = 15 * 60

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from deployer.cfn.stack_states import is_in_progress
 from deployer.errors import WaitTimeoutError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
-from deployer.stack_states import is_in_progress
 
 
 def wait_until_settled(rt: Runtime, name: str, timeout: float) -> StackInfo | None:

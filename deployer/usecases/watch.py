@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from deployer.diagnosis import PathEvent
+from deployer.cfn.diagnosis import PathEvent
+from deployer.cfn.stack_states import is_in_progress
 from deployer.errors import WaitTimeoutError
 from deployer.gateways.cloudformation import StackEvent, StackInfo
-from deployer.output import render_event
 from deployer.runtime import Runtime
-from deployer.stack_states import is_in_progress
+from deployer.ui.output import render_event
 
 
 @dataclass

@@ -35,9 +35,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 
-from deployer.aws import AwsTarget, Clients, make_clients
 from deployer.cli import cli
-from deployer.config import DEFAULT_CONFIG_DIR
+from deployer.config.environment import DEFAULT_CONFIG_DIR
+from deployer.gateways.aws import AwsTarget, Clients, make_clients
 from deployer.wiring import Edge
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -272,7 +272,7 @@ def measure_zips() -> list[Metric]:
 
 def _build_zip(function_dir: Path, common_dir: Path) -> bytes:
     try:  # the deploy tool's own packager, when present, so the size is the shipped one
-        from deployer.zips import build_zip
+        from deployer.artifacts.zips import build_zip
     except ImportError:
         return _fallback_zip(function_dir, common_dir)
     return build_zip(function_dir, common_dir)

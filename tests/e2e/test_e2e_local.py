@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from deployer.smoke import SendResult, send_message
+from deployer.usecases.follow import SendResult, send_message
 from tests.e2e.support import System
 
 pytestmark = pytest.mark.e2e

@@ -78,7 +78,7 @@ class CallLog:
 
 
 def counting_edge(clock: FakeClock, log: CallLog) -> Edge:
-    from deployer.aws import AwsTarget, Clients, make_clients
+    from deployer.gateways.aws import AwsTarget, Clients, make_clients
 
     def factory(target: AwsTarget) -> Clients:
         return make_clients(target, on_call=log.record)

@@ -103,7 +103,7 @@ def test_ci_without_env_in_json_mode_still_prints_one_summary(run: Cli) -> None:
 
 
 def test_the_shipped_env_files_load(run: Cli) -> None:
-    from deployer.config import DEFAULT_CONFIG_DIR, load_env_config
+    from deployer.config.environment import DEFAULT_CONFIG_DIR, load_env_config
 
     local = load_env_config(DEFAULT_CONFIG_DIR, "local")
     assert local.local and local.account_id == "123456789012" and local.stack_name == "disa-local"

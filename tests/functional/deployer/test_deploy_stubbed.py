@@ -22,7 +22,7 @@ from cfn_script import (
 )
 from deploy_harness import Cli, FakeClock
 
-from deployer.aws import AwsTarget, Clients
+from deployer.gateways.aws import AwsTarget, Clients
 from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from deployer.errors import PreflightError
-from deployer.smoke import send_message
+from deployer.usecases.follow import send_message
 
 
 class FakeTable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deployer.cfn_messages import change_set_has_no_changes, is_does_not_exist, is_noise
+from deployer.cfn.messages import change_set_has_no_changes, is_does_not_exist, is_noise
 
 
 @pytest.mark.parametrize(

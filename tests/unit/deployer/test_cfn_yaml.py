@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from deployer.cfn_yaml import Tagged, dump_template, load_template
+from deployer.cfn.template import Tagged, dump_template, load_template
 
 TEMPLATE = """\
 Resources:

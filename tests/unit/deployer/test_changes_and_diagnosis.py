@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deployer.changes import ChangeNode, build_tree, refused_changes
-from deployer.diagnosis import PathEvent, find_root_cause
+from deployer.cfn.changes import ChangeNode, build_tree, refused_changes
+from deployer.cfn.diagnosis import PathEvent, find_root_cause
 from deployer.gateways.cloudformation import StackEvent
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer.config import EnvConfig, apply_environment, parse_env_config
+from deployer.config.environment import EnvConfig, apply_environment, parse_env_config
 from deployer.errors import ConfigError
 
 LOCAL = parse_env_config(Path("local.yaml"), "local", {"local": True, "emulator_port": 4599})

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deployer.cfn_yaml import load_template
+from deployer.artifacts.packager import ArtifactKind, package_template
+from deployer.cfn.template import load_template
 from deployer.errors import ConfigError
-from deployer.packager import ArtifactKind, package_template
 
 FIXTURE = Path(__file__).parents[2] / "functional" / "deployer" / "fixtures" / "project"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from deployer.cfn.stack_states import Next, decide
 from deployer.errors import PreflightError
 from deployer.gateways.cloudformation import StackInfo
-from deployer.stack_states import Next, decide
 
 OWNER = {"disa:managed-by": "disa-deploy", "disa:env": "dev", "disa:project": "disa"}
 

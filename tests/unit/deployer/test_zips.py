@@ -8,7 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from deployer.zips import build_zip
+from deployer.artifacts.zips import build_zip
 
 FIXTURE = Path(__file__).parents[2] / "functional" / "deployer" / "fixtures" / "project"
 

@@ -38,11 +38,11 @@ from typing import Any
 
 import yaml
 
+from deployer.config.validation import PARAMETER_CHECKS, TOP_LEVEL_CHECKS
 from deployer.errors import ConfigError
-from deployer.validation import PARAMETER_CHECKS, TOP_LEVEL_CHECKS
 
 DEFAULT_ENV = "local"
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent / "environments"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "environments"
 LOCAL_ACCOUNT_ID = "123456789012"
 LOCAL_REGION = "us-east-1"
 DEFAULT_EMULATOR_PORT = 4599

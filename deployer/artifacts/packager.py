@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deployer.cfn_yaml import dump_template, load_template
+from deployer.artifacts.zips import build_zip
+from deployer.cfn.template import dump_template, load_template
 from deployer.errors import ConfigError
-from deployer.zips import build_zip
 
 KEY_PREFIX = "artifacts/"
 COMMON_PACKAGE = "disa_common"

@@ -49,4 +49,4 @@ def find_project(start: Path, override: Path | None = None) -> Project:
     for folder in (start.resolve(), *start.resolve().parents):
         if (folder / ROOT_TEMPLATE).is_file():
             return Project(folder)
-    return Project(Path(__file__).resolve().parents[1])
+    return Project(Path(__file__).resolve().parents[2])

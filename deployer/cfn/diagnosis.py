@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from deployer.cfn_messages import is_noise
+from deployer.cfn.messages import is_noise
 from deployer.gateways.cloudformation import StackEvent
 
 

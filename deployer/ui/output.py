@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 import click
 
-from deployer.changes import ChangeNode
-from deployer.diagnosis import PathEvent, RootCause
+from deployer.cfn.changes import ChangeNode
+from deployer.cfn.diagnosis import PathEvent, RootCause
 
 Confirm = Callable[[str], bool]
 

@@ -1,9 +1,10 @@
-"""Command-line entry point of disa-deploy (Click). Commands parse, call a use case, render.
+"""The ``disa-deploy`` group and what every command shares: options, wiring, exit codes.
 
 This is the one place errors become exit codes (see :mod:`deployer.errors`): a DeployError
 is printed once on stderr with its hint; anything else is a bug (exit 1). ``--debug``
 re-raises instead. The first line every command prints names the environment and the
-account/region or emulator it acts on.
+account/region or emulator it acts on. The commands themselves live in
+:mod:`deployer.cli.ship` and :mod:`deployer.cli.operate`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 
 import click
 
-from deployer import __version__, cli_help
-from deployer.config import (
-    DEFAULT_ENV,
+from deployer import __version__
+from deployer.cli import help as cli_help
+from deployer.config.environment import (
     EnvConfig,
     Overrides,
     apply_environment,
@@ -30,15 +31,10 @@ from deployer.config import (
     resolve_config_dir,
     resolve_env_name,
 )
-from deployer.errors import DeployError, DeployFailedError, EmulatorError, ExitCode
-from deployer.output import UI, Summary, render_mapping, render_next_steps, render_root_cause
-from deployer.project import Project, find_project
+from deployer.config.project import Project, find_project
+from deployer.errors import DeployError, DeployFailedError, ExitCode
 from deployer.runtime import Runtime
-from deployer.usecases.deploy import DeployOptions, deploy
-from deployer.usecases.destroy import DestroyOptions, destroy
-from deployer.usecases.package import package
-from deployer.usecases.smoke import run_smoke, send
-from deployer.usecases.status import DEFAULT_COUNT_LIMIT, status
+from deployer.ui.output import UI, Summary, render_root_cause
 from deployer.wiring import Edge, connect
 
 Body = Callable[[Runtime, Summary], None]
@@ -88,7 +84,7 @@ def common_options(func: Callable[..., None]) -> Callable[..., None]:
     return decorated
 
 
-def _edge() -> Edge:
+def current_edge() -> Edge:
     obj = click.get_current_context().obj
     return obj if isinstance(obj, Edge) else Edge()
 
@@ -122,7 +118,7 @@ def header(command: str, config: EnvConfig) -> str:
 
 def run(command: str, common: Common, body: Body, start_emulator: bool = True,
         when_down: WhenDown | None = None) -> None:  # fmt: skip
-    edge, ui = _edge(), _make_ui(common)
+    edge, ui = current_edge(), _make_ui(common)
     summary = Summary(command=command, env=common.env or "")
     started = edge.clock()
     try:
@@ -164,7 +160,7 @@ def _report_error(ui: UI, summary: Summary, err: DeployError) -> None:
 
 
 def _as_cause(cause: dict[str, str]) -> Any:
-    from deployer.diagnosis import RootCause
+    from deployer.cfn.diagnosis import RootCause
 
     return RootCause(**cause)
 
@@ -175,122 +171,6 @@ def cli() -> None:
     pass
 
 
-def _command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+def command(name: str) -> Callable[[Callable[..., None]], click.Command]:
     words = cli_help.COMMANDS[name]
     return cli.command(name, help=words.text, short_help=words.short)
-
-
-@_command("package")
-@common_options
-def package_command(common: Common) -> None:
-    def body(rt: Runtime, summary: Summary) -> None:
-        result = package(rt)
-        summary.changed = bool(result.uploaded)
-        summary.counts.update(result.counts())
-        summary.details["packaged_template"] = str(rt.project.state_dir(rt.config.name))
-        rt.ui.result(f"packaged: {len(result.uploaded)} uploaded, {len(result.skipped)} skipped, "
-                     f"{result.bytes_uploaded} bytes -> s3://{result.store.bucket}")  # fmt: skip
-
-    run("package", common, body)
-
-
-@_command("up")
-@common_options
-@click.option(
-    "--allow-replace", is_flag=True, help="Allow replacing/removing tables, keys, buckets."
-)
-@click.option("--smoke", is_flag=True, help="After deploying, send one message and follow it.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Minutes to wait for the stack.")  # fmt: skip
-def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float) -> None:
-    def body(rt: Runtime, summary: Summary) -> None:
-        options = DeployOptions(allow_replace=allow_replace, timeout=timeout * 60)
-        outcome = deploy(rt, options, summary)
-        summary.changed, summary.outputs = outcome.changed, outcome.outputs
-        if not outcome.changed and outcome.outputs:
-            rt.ui.result(render_mapping("Outputs", outcome.outputs))
-        if smoke:
-            summary.details["smoke"] = run_smoke(rt, outcome.outputs, _edge().smoke)
-        env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
-        rt.ui.result(render_next_steps(env_flag, rt.config.protected))
-
-    run("up", common, body)
-
-
-@_command("plan")
-@common_options
-@click.option(
-    "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan as JSON."
-)
-@click.option("--allow-replace", is_flag=True, help="Do not fail on stateful replacements.")
-def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None:
-    def body(rt: Runtime, summary: Summary) -> None:
-        deploy(rt, DeployOptions(execute=False, allow_replace=allow_replace, save=save), summary)
-
-    run("plan", common, body)
-
-
-@_command("destroy")
-@common_options
-@click.option(
-    "--yes", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
-)
-@click.option(
-    "--force-protected", is_flag=True, help="Allow destroying a protected env (e.g. prod)."
-)
-@click.option(
-    "--purge-artifacts", is_flag=True, help="Also empty the artifact bucket and delete its stack."
-)
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Minutes to wait for deletion.")  # fmt: skip
-def destroy_command(common: Common, yes: bool, force_protected: bool, purge_artifacts: bool,
-                    timeout: float) -> None:  # fmt: skip
-    confirm = _edge().confirm()
-    options = DestroyOptions(yes, force_protected, purge_artifacts, timeout * 60)
-
-    def body(rt: Runtime, summary: Summary) -> None:
-        destroy(rt, options, confirm, summary)
-        if rt.emulator is not None:
-            _stop_emulator(rt.config, rt.project, rt.ui, _edge())
-
-    run("destroy", common, body, start_emulator=False, when_down=_stop_emulator)
-
-
-def _stop_emulator(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:
-    stopped = edge.local_emulator().stop_emulator(project.state_dir("local"))
-    ui.result("emulator stopped" if stopped else "emulator was not running: nothing to destroy")
-
-
-@_command("status")
-@common_options
-@click.option("--count-limit", type=click.IntRange(min=0), default=DEFAULT_COUNT_LIMIT,
-              show_default=True, help="Count items by status only if the table holds at most "
-              "this many (counting reads the whole table); 0 counts always.")  # fmt: skip
-def status_command(common: Common, count_limit: int) -> None:
-    def when_down(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:
-        ui.result("emulator not running: nothing deployed (start it with `disa-deploy up`)")
-
-    def body(rt: Runtime, summary: Summary) -> None:
-        status(rt, summary, count_limit)
-
-    run("status", common, body, start_emulator=False, when_down=when_down)
-
-
-@_command("send")
-@common_options
-@click.argument("message")
-@click.option("--timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
-              help="Seconds to follow the message.")  # fmt: skip
-def send_command(common: Common, message: str, timeout: float) -> None:
-    def body(rt: Runtime, summary: Summary) -> None:
-        summary.details["send"] = send(rt, message, timeout)
-        summary.changed = True
-
-    def when_down(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:
-        raise EmulatorError("the local emulator is not running", hint="start it: disa-deploy up")
-
-    run("send", common, body, start_emulator=False, when_down=when_down)
-
-
-def main() -> None:
-    cli()

@@ -1,0 +1,1 @@
+"""The local stage of ``package``: deterministic zips and template rewriting. No AWS calls."""

@@ -1,0 +1,99 @@
+"""The commands that ship DISA: ``package``, ``up``, ``plan`` and ``destroy``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from deployer.cli.app import Common, command, common_options, current_edge, run
+from deployer.config.environment import DEFAULT_ENV, EnvConfig
+from deployer.config.project import Project
+from deployer.runtime import Runtime
+from deployer.ui.output import UI, Summary, render_mapping, render_next_steps
+from deployer.usecases.deploy import DeployOptions, deploy
+from deployer.usecases.destroy import DestroyOptions, destroy
+from deployer.usecases.package import package
+from deployer.usecases.smoke import run_smoke
+from deployer.wiring import Edge
+
+
+@command("package")
+@common_options
+def package_command(common: Common) -> None:
+    def body(rt: Runtime, summary: Summary) -> None:
+        result = package(rt)
+        summary.changed = bool(result.uploaded)
+        summary.counts.update(result.counts())
+        summary.details["packaged_template"] = str(rt.project.state_dir(rt.config.name))
+        rt.ui.result(f"packaged: {len(result.uploaded)} uploaded, {len(result.skipped)} skipped, "
+                     f"{result.bytes_uploaded} bytes -> s3://{result.store.bucket}")  # fmt: skip
+
+    run("package", common, body)
+
+
+@command("up")
+@common_options
+@click.option(
+    "--allow-replace", is_flag=True, help="Allow replacing/removing tables, keys, buckets."
+)
+@click.option("--smoke", is_flag=True, help="After deploying, send one message and follow it.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Minutes to wait for the stack.")  # fmt: skip
+def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float) -> None:
+    def body(rt: Runtime, summary: Summary) -> None:
+        options = DeployOptions(allow_replace=allow_replace, timeout=timeout * 60)
+        outcome = deploy(rt, options, summary)
+        summary.changed, summary.outputs = outcome.changed, outcome.outputs
+        if not outcome.changed and outcome.outputs:
+            rt.ui.result(render_mapping("Outputs", outcome.outputs))
+        if smoke:
+            summary.details["smoke"] = run_smoke(rt, outcome.outputs, current_edge().smoke)
+        env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
+        rt.ui.result(render_next_steps(env_flag, rt.config.protected))
+
+    run("up", common, body)
+
+
+@command("plan")
+@common_options
+@click.option(
+    "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan as JSON."
+)
+@click.option("--allow-replace", is_flag=True, help="Do not fail on stateful replacements.")
+def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None:
+    def body(rt: Runtime, summary: Summary) -> None:
+        deploy(rt, DeployOptions(execute=False, allow_replace=allow_replace, save=save), summary)
+
+    run("plan", common, body)
+
+
+@command("destroy")
+@common_options
+@click.option(
+    "--yes", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
+)
+@click.option(
+    "--force-protected", is_flag=True, help="Allow destroying a protected env (e.g. prod)."
+)
+@click.option(
+    "--purge-artifacts", is_flag=True, help="Also empty the artifact bucket and delete its stack."
+)
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Minutes to wait for deletion.")  # fmt: skip
+def destroy_command(common: Common, yes: bool, force_protected: bool, purge_artifacts: bool,
+                    timeout: float) -> None:  # fmt: skip
+    confirm = current_edge().confirm()
+    options = DestroyOptions(yes, force_protected, purge_artifacts, timeout * 60)
+
+    def body(rt: Runtime, summary: Summary) -> None:
+        destroy(rt, options, confirm, summary)
+        if rt.emulator is not None:
+            _stop_emulator(rt.config, rt.project, rt.ui, current_edge())
+
+    run("destroy", common, body, start_emulator=False, when_down=_stop_emulator)
+
+
+def _stop_emulator(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:
+    stopped = edge.local_emulator().stop_emulator(project.state_dir("local"))
+    ui.result("emulator stopped" if stopped else "emulator was not running: nothing to destroy")

@@ -1,0 +1,1 @@
+"""Environment files, their validation, and finding the project on disk."""
