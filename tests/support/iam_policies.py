@@ -34,6 +34,7 @@ PSEUDO = {
     "AWS::Region": REGION,
     "AWS::Partition": PARTITION,
     "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "disa-dev-ci",
 }
 # Values of parameters whose Default does not say enough (nested stack outputs, e-mails).
 EXAMPLE_PARAMETERS = {

@@ -419,7 +419,7 @@ def test_the_planner_may_only_add_artifacts_that_are_not_there_yet() -> None:
             id="boundary",
         ),  # fmt: skip
         pytest.param(
-            "NeverChangeTheArtifactStore",
+            "NeverChangeTheArtifactStoreOrTheCiStack",
             {
                 "cloudformation:UpdateStack",
                 "cloudformation:DeleteStack",
@@ -433,6 +433,17 @@ def test_guardrails_deny_for_both_ci_roles(role_id: str, sid: str, actions: set[
     (deny,) = [st for st in attached_to(role_id) if st.get("Sid") == sid]
     assert deny["Effect"] == "Deny"
     assert actions <= set(as_list(deny["Action"]))
+
+
+def test_ci_may_not_change_the_stack_that_holds_its_own_roles() -> None:
+    (deny,) = [
+        st
+        for st in attached_to("DeployerRole")
+        if st.get("Sid") == "NeverChangeTheArtifactStoreOrTheCiStack"
+    ]
+    raw = DEPLOYER_STACK["Resources"]["GuardrailsPolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = [s for s in raw["Statement"] if s.get("Sid") == deny["Sid"]]
+    assert any("${AWS::StackName}" in r["Fn::Sub"] for r in statement["Resource"])
 
 
 def test_the_deployer_subscribes_only_the_listed_e_mail_addresses() -> None:
