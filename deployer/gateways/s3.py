@@ -1,18 +1,34 @@
-"""S3 gateway for the artifact bucket: presence checks, encrypted puts, posture, purge.
+"""S3 gateway for the artifact bucket: verified uploads, posture, purge.
 
 Every put names the env's KMS key (SSE-KMS) and the expected bucket owner, so an artifact
 can never land unencrypted or in a bucket someone else re-created under the same name.
+
+Keys are content-addressed, so an object already under a key is skipped, but only once S3
+itself vouches for it: every put carries the body's SHA-256 (S3 rejects a body that does not
+match it and keeps it as the object's checksum), and :meth:`ArtifactBucket.ensure` reads that
+checksum back (HeadObject with ChecksumMode) and compares it with the content's. An object
+planted under the key of content not uploaded yet (anyone who may put objects, such as a
+pull request's planner role, can compute such keys) is therefore never deployed: the
+deployer replaces it, and a role that may only add new keys (``If-None-Match: *``) is
+refused. New objects go up with ``If-None-Match: *``, so a put never overwrites an object
+another writer created in the meantime.
 """
 
 from __future__ import annotations
 
+import base64
+import enum
+import hashlib
 from typing import Any
 
 import botocore.exceptions
 
+from deployer.errors import PreflightError
 from deployer.gateways.base import aws_errors, error_code
 
 NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
+DENIED = frozenset({"403", "AccessDenied"})
 NO_CONFIG = frozenset(
     {"NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError"}
 )
@@ -24,6 +40,23 @@ BLOCK_ALL = {
 }
 
 
+class Stored(enum.Enum):
+    MISSING = "missing"
+    VERIFIED = "verified"  # S3's SHA-256 of the object equals the content's
+    MISMATCH = "mismatch"  # present, but S3 holds no SHA-256 of it, or another one
+
+
+class Upload(enum.Enum):
+    SKIPPED = "skipped"  # already there, verified
+    UPLOADED = "uploaded"
+    REPLACED = "replaced"  # an object that did not match its key was overwritten
+
+
+def sha256_checksum(body: bytes) -> str:
+    """The form S3 stores and returns: base64 of the raw SHA-256 digest."""
+    return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
 class ArtifactBucket:
     def __init__(self, client: Any, bucket: str, key_arn: str, owner: str) -> None:
         self.client = client
@@ -31,18 +64,36 @@ class ArtifactBucket:
         self.key_arn = key_arn
         self.owner = owner
 
-    def has(self, key: str) -> bool:
+    def stored(self, key: str, body: bytes) -> Stored:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key, ExpectedBucketOwner=self.owner)
+            head = self.client.head_object(
+                Bucket=self.bucket, Key=key, ExpectedBucketOwner=self.owner, ChecksumMode="ENABLED"
+            )
         except botocore.exceptions.ClientError as err:
             if error_code(err) in NOT_FOUND:
-                return False
+                return Stored.MISSING
             with aws_errors(f"check s3://{self.bucket}/{key}"):
                 raise
-        return True
+        if head.get("ChecksumSHA256") == sha256_checksum(body):
+            return Stored.VERIFIED
+        return Stored.MISMATCH
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        with aws_errors(f"upload s3://{self.bucket}/{key}"):
+    def ensure(self, key: str, body: bytes, content_type: str) -> Upload:
+        """Make ``key`` hold exactly ``body``, uploading only what is missing or wrong."""
+        state = self.stored(key, body)
+        if state is Stored.MISSING:
+            if self._put(key, body, content_type, only_new=True):
+                return Upload.UPLOADED
+            state = self.stored(key, body)  # another writer created it meanwhile
+        if state is Stored.VERIFIED:
+            return Upload.SKIPPED
+        self._put(key, body, content_type, only_new=False)
+        return Upload.REPLACED
+
+    def _put(self, key: str, body: bytes, content_type: str, only_new: bool) -> bool:
+        """Put the object; False if ``only_new`` and the key exists by then."""
+        condition = {"IfNoneMatch": "*"} if only_new else {}
+        try:
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=key,
@@ -51,7 +102,25 @@ class ArtifactBucket:
                 ServerSideEncryption="aws:kms",
                 SSEKMSKeyId=self.key_arn,
                 ExpectedBucketOwner=self.owner,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=sha256_checksum(body),
+                **condition,
             )
+        except botocore.exceptions.ClientError as err:
+            code = error_code(err)
+            if only_new and code in PRECONDITION_FAILED:
+                return False
+            if not only_new and code in DENIED:
+                raise PreflightError(
+                    f"s3://{self.bucket}/{key} holds an object whose SHA-256 does not match "
+                    "its content-addressed key, and these credentials may not replace it: "
+                    "refusing to deploy from it",
+                    hint="a deploy with the deployer role (or an administrator) replaces it; "
+                    "find out who wrote it (CloudTrail) before you do",
+                ) from err
+            with aws_errors(f"upload s3://{self.bucket}/{key}"):
+                raise
+        return True
 
     def public_access_block(self) -> dict[str, bool]:
         reply = self._optional(self.client.get_public_access_block, "public access block")

@@ -5,6 +5,9 @@ conditional PutItem of only ``id`` and ``message``, exactly what a user's applic
 from then on the tool only reads it (strongly consistent GetItem), recording each status
 change with the time it was seen, until a terminal status or the timeout. Time and sleep are
 injected; nothing here prints: the result carries the trail and the caller renders it.
+
+The reads project :data:`FOLLOWED_ATTRIBUTES` and never ``message``: the deployer role may
+read only these attributes (cft/deployer-role-stack.yaml), so CI never sees a message body.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from botocore.exceptions import ClientError
 from deployer.errors import PreflightError
 
 TERMINAL = frozenset({"Successful", "Failure", "Invalid", "Exhausted"})
+FOLLOWED_ATTRIBUTES = ("status", "reason", "execution", "updated_at", "sns_message_id")
 TABLE_OUTPUT = "TableName"
 POLL_SECONDS = 0.5
 
@@ -133,8 +137,13 @@ def follow(
 
 
 def _read(dynamodb_client: Any, table: str, item_id: str) -> dict[str, Any]:
+    names = {f"#a{i}": name for i, name in enumerate(FOLLOWED_ATTRIBUTES)}
     answer = dynamodb_client.get_item(
-        TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True
+        TableName=table,
+        Key={"id": {"S": item_id}},
+        ConsistentRead=True,
+        ProjectionExpression=", ".join(names),
+        ExpressionAttributeNames=names,
     )
     return {name: next(iter(value.values())) for name, value in answer.get("Item", {}).items()}
 

@@ -1,7 +1,8 @@
 """``package``: guard the account, ensure the store, then upload what is not there yet.
 
 Plan, then execute: :func:`deployer.artifacts.packager.package_template` works out every artifact
-(pure); this module checks each key with HeadObject and puts only the missing ones, children
+(pure); this module has the bucket ensure each key (HeadObject, comparing S3's SHA-256 of the
+stored object with the content's) and put only the missing or mismatched ones, children
 before parents. Afterwards ``<root>/.disa/<env>/`` holds the packaged root template, the
 function zips by name (``disa_process.zip`` …) and ``manifest.json``, which lists every
 artifact with ``uploaded`` true or false. Progress names each upload on its own line; the
@@ -25,6 +26,7 @@ from deployer.artifacts.packager import (
     package_template,
 )
 from deployer.gateways.cloudformation import TemplateSource
+from deployer.gateways.s3 import Upload
 from deployer.runtime import Runtime
 from deployer.usecases.store import Store, check_account, ensure_store, verify_store
 
@@ -90,12 +92,16 @@ def package(rt: Runtime) -> PackageResult:
 
 
 def _upload(rt: Runtime, bucket: Any, artifact: Artifact, result: PackageResult) -> None:
-    if bucket.has(artifact.key):
+    done = bucket.ensure(artifact.key, artifact.body, CONTENT_TYPES[artifact.kind])
+    if done is Upload.SKIPPED:
         result.skipped.append(artifact.key)
         return
-    bucket.put(artifact.key, artifact.body, CONTENT_TYPES[artifact.kind])
     result.uploaded.append(artifact.key)
     result.bytes_uploaded += len(artifact.body)
+    if done is Upload.REPLACED:
+        rt.ui.progress(f"  replaced {artifact.key}: the stored object's SHA-256 did not match "
+                       f"its content ({artifact.name})")  # fmt: skip
+        return
     rt.ui.progress(f"  uploaded {artifact.name} -> {artifact.key} ({len(artifact.body)} bytes)")
 
 

@@ -163,7 +163,7 @@ def test_record_tasks_never_overwrite_and_route_other_errors(
     name: str, on_anything_else: str
 ) -> None:
     state = STATES[name]
-    assert state["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    assert state["Resource"] == "${DynamoDbUpdateItem}"
     assert state["ResultPath"] is None
     first, last = state["Catch"][0], state["Catch"][-1]
     assert first == {
@@ -244,7 +244,7 @@ def test_status_strings_are_exactly_model_statuses() -> None:
 
 def test_every_placeholder_has_a_substitution_and_every_substitution_a_placeholder() -> None:
     placeholders = set(re.findall(r"\$\{(\w+)\}", ASL_TEXT))
-    assert placeholders == {"ProcessFunctionArn", "TableName"}
+    assert placeholders == {"ProcessFunctionArn", "TableName", "DynamoDbUpdateItem"}
     assert set(substitutions()) == placeholders
 
 
@@ -270,6 +270,9 @@ def inline_template(definition: dict[str, Any]) -> str:
                         "DefinitionSubstitutions": {
                             "ProcessFunctionArn": {"Ref": "ProcessFunctionArn"},
                             "TableName": {"Ref": "TableName"},
+                            "DynamoDbUpdateItem": {
+                                "Fn::Sub": "arn:${AWS::Partition}:states:::dynamodb:updateItem"
+                            },
                         },
                     },
                 }
@@ -325,6 +328,9 @@ class World:
     def machine(self, table: str = TABLE) -> str:
         definition = ASL_TEXT.replace("${ProcessFunctionArn}", FUNCTION_ARN)
         definition = definition.replace("${TableName}", table)
+        definition = definition.replace(
+            "${DynamoDbUpdateItem}", "arn:aws:states:::dynamodb:updateItem"
+        )
         return self.sfn.create_state_machine(
             name=f"sm-{table}",
             definition=definition,

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.api import lint_file
+from cfnlint.api import ManualArgs, lint_file
 from support.cfn_yaml import CFT, ROOT, all_template_paths, load_template
 
 NESTED = CFT / "nested-stacks"
+PSEUDO_PARAMETERS = {"AWS::AccountId", "AWS::Partition", "AWS::Region"}
 ROOT_STACK = CFT / "disa-root-stack.yaml"
 ARTIFACT_STACK = CFT / "artifact-store-stack.yaml"
 DEPLOYER_STACK = CFT / "deployer-role-stack.yaml"
@@ -69,10 +70,12 @@ def walk(node: Any) -> Any:
 
 
 def policy_statements(tpl: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement; a conditional one (``!If [Cond, statement, NoValue]``) as if present."""
     statements = []
     for node in walk(tpl["Resources"]):
         if isinstance(node, dict) and "Statement" in node and "Version" in node:
-            statements.extend(node["Statement"])
+            for statement in node["Statement"]:
+                statements.append(statement["Fn::If"][1] if "Fn::If" in statement else statement)
     return statements
 
 
@@ -84,8 +87,9 @@ def as_list(value: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("path", all_template_paths(), ids=lambda p: p.name)
-def test_cfn_lint_reports_no_error_and_no_warning(path: Path) -> None:
-    matches = lint_file(path)
+def test_cfn_lint_reports_nothing_not_even_informational(path: Path) -> None:
+    # --include-checks I: e.g. I3011, an explicit DeletionPolicy on every stateful resource.
+    matches = lint_file(path, config=ManualArgs(include_checks=["I"]))
     assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
 
 
@@ -121,6 +125,10 @@ def test_nested_values_flow_from_root_parameters_or_nested_outputs(logical_id: s
         if "Ref" in value:
             assert value["Ref"] in root["Parameters"], name
             continue
+        if "Fn::Sub" in value:  # built from root parameters and pseudo parameters only
+            names = set(re.findall(r"\$\{([^}]+)\}", value["Fn::Sub"]))
+            assert names <= set(root["Parameters"]) | PSEUDO_PARAMETERS, name
+            continue
         stack, outputs, output = value["Fn::GetAtt"][0], *value["Fn::GetAtt"][1].split(".")
         assert outputs == "Outputs", name
         assert output in template(NESTED_STACKS[stack])["Outputs"], f"{name}: {stack}.{output}"
@@ -149,6 +157,17 @@ def test_no_account_region_or_email_is_hard_coded() -> None:
         assert not re.search(r"\b\d{12}\b", text), path.name
         assert not re.search(r"\b(us|eu|ap|sa|ca|me|af)-[a-z]+-\d\b", text), path.name
         assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text), path.name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*all_template_paths(), ROOT / "state-machine" / "state-machine.json"],
+    ids=lambda p: p.name,
+)
+def test_no_partition_is_hard_coded(path: Path) -> None:
+    # aws-cn and aws-us-gov accounts deploy the same files: every ARN names the partition
+    # through ${AWS::Partition} (or, in the ASL, a substitution built from it).
+    assert "arn:aws:" not in path.read_text(encoding="utf-8"), path.name
 
 
 # --- names ------------------------------------------------------------------------------
@@ -228,6 +247,68 @@ def test_physical_names_follow_the_contract(file: str, logical_id: str, suffix: 
     assert res["Properties"][prop] == {"Fn::Sub": "${Project}-${Env}" + suffix}
 
 
+# An env or project name is lower-case letters and digits: with no "-" in either part, the
+# pattern <project>-<env>-* of one environment can never match another's names (dev vs dev-2).
+NAME_PART = "^[a-z][a-z0-9]*$"
+NAME_PART_LIMITS = {"Project": 12, "Env": 10}
+
+
+@pytest.mark.parametrize("path", all_template_paths(), ids=lambda p: p.name)
+@pytest.mark.parametrize("parameter", sorted(NAME_PART_LIMITS))
+def test_every_template_takes_project_and_env_by_the_same_rule(path: Path, parameter: str) -> None:
+    spec = load_template(path)["Parameters"][parameter]
+    assert spec["AllowedPattern"] == NAME_PART
+    assert spec["MaxLength"] == NAME_PART_LIMITS[parameter]
+    assert "'-'" in spec["ConstraintDescription"]
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted"),
+    [
+        pytest.param("dev", True, id="plain"),
+        pytest.param("prod2", True, id="digits"),
+        pytest.param("dev-2", False, id="dash-would-match-dev-patterns"),
+        pytest.param("Dev", False, id="upper-case"),
+        pytest.param("2dev", False, id="leading-digit"),
+        pytest.param("", False, id="empty"),
+    ],
+)
+def test_the_name_rule(name: str, accepted: bool) -> None:
+    assert bool(re.fullmatch(NAME_PART, name)) is accepted
+
+
+def test_shipped_environments_and_the_default_project_follow_the_rule() -> None:
+    envs = sorted(p.stem for p in (ROOT / "deployer" / "environments").glob("*.yaml"))
+    assert envs == ["dev", "local", "prod"]
+    for env in envs:
+        assert re.fullmatch(NAME_PART, env) and len(env) <= NAME_PART_LIMITS["Env"], env
+    default = template("disa-root-stack.yaml")["Parameters"]["Project"]["Default"]
+    assert re.fullmatch(NAME_PART, default) and len(default) <= NAME_PART_LIMITS["Project"]
+
+
+# --- deletion and replacement policies ----------------------------------------------------
+
+EXPLICIT_POLICIES = [
+    pytest.param("disa-root-stack.yaml", "AWS::CloudFormation::Stack", "Delete", id="nested"),
+    pytest.param("lambda-function-stack.yaml", "AWS::Logs::LogGroup", "Delete", id="log-groups"),
+    pytest.param("lambda-function-stack.yaml", "AWS::SQS::Queue", "Delete", id="stream-dlq"),
+]
+
+
+@pytest.mark.parametrize(("file", "type_name", "policy"), EXPLICIT_POLICIES)
+def test_deletion_and_replacement_policies_are_explicit(
+    file: str, type_name: str, policy: str
+) -> None:
+    # Fixed names: a retained log group or queue would make the next create of the env fail
+    # on "already exists", so they go with the stack, and say so.
+    found = resources_of_type(template(file), type_name)
+    assert found
+    for logical_id, res in found.items():
+        assert (res.get("DeletionPolicy"), res.get("UpdateReplacePolicy")) == (policy, policy), (
+            logical_id
+        )
+
+
 # --- table ------------------------------------------------------------------------------
 
 
@@ -245,10 +326,12 @@ def test_table_is_on_demand_encrypted_recoverable_and_streams_new_images() -> No
     assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
 
 
-def test_table_is_retained_and_protected_by_condition() -> None:
+def test_table_is_retained_except_on_a_failed_create_and_protected_by_condition() -> None:
     tpl = template("dynamodb-stack.yaml")
     res = tpl["Resources"]["MessagesTable"]
-    assert res["DeletionPolicy"] == "Retain"
+    # Retain, except that the rollback of the create that made it deletes it, so a retried
+    # first `up` does not meet "already exists".
+    assert res["DeletionPolicy"] == "RetainExceptOnCreate"
     assert res["UpdateReplacePolicy"] == "Retain"
     assert res["Properties"]["DeletionProtectionEnabled"] == {"Fn::If": ["Protect", True, False]}
     assert tpl["Conditions"]["Protect"] == {
@@ -472,7 +555,7 @@ def test_circuit_alarm_watches_the_publish_failure_metric_and_closes_on_missing_
 
 def test_key_rotates_is_retained_and_its_policy_is_scoped() -> None:
     key = template("artifact-store-stack.yaml")["Resources"]["Key"]
-    assert key["DeletionPolicy"] == "Retain"
+    assert key["DeletionPolicy"] == "RetainExceptOnCreate"
     assert key["UpdateReplacePolicy"] == "Retain"
     props = key["Properties"]
     assert props["EnableKeyRotation"] is True
@@ -481,8 +564,8 @@ def test_key_rotates_is_retained_and_its_policy_is_scoped() -> None:
     assert account == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
     for statement in statements.values():
         assert statement["Principal"] != "*"
-        if "Service" in statement["Principal"]:
-            assert statement["Effect"] == "Allow"
+        assert statement["Effect"] == "Allow"
+        if statement["Sid"] not in ("AccountAdministersThroughIam", "DeployerDescribesKey"):
             assert "Condition" in statement, statement["Sid"]
     logs = statements["CloudWatchLogsForThisEnvironment"]
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
@@ -528,7 +611,7 @@ UNSCOPABLE = re.compile(
     r"|logs:Describe(ResourcePolicies|LogGroups)|dynamodb:List(Streams|Tables)"
     r"|cloudformation:(ValidateTemplate|ListStacks)|s3:ListAllMyBuckets|kms:List(Aliases|Keys)"
     r"|sns:List(Topics|Subscriptions)|sqs:ListQueues|lambda:List(Functions|EventSourceMappings)"
-    r"|states:ListStateMachines|events:ListRules)$"
+    r"|sns:(GetSubscriptionAttributes|Unsubscribe)|states:ListStateMachines|events:ListRules)$"
 )
 
 
@@ -570,18 +653,36 @@ def test_every_checkov_skip_carries_its_reason(path: Path) -> None:
             assert len(skip.get("comment", "")) > 20, f"{logical_id} {skip['id']}"
 
 
-def test_deployer_role_trusts_only_this_repository_and_environment_through_oidc() -> None:
-    tpl = template("deployer-role-stack.yaml")
-    role = tpl["Resources"]["DeployerRole"]["Properties"]
+def oidc_subjects(role_id: str) -> list[str]:
+    role = template("deployer-role-stack.yaml")["Resources"][role_id]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
     condition = trust["Condition"]["StringEquals"]
     assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    sub = condition["token.actions.githubusercontent.com:sub"]["Fn::Sub"][0]
-    assert sub == "repo:${GitHubRepository}:environment:${GitHubEnv}"
-    # Outside the application roles' path, so it can neither edit nor pass itself.
-    assert role["Path"] == "/ci/"
+    subjects = as_list(condition["token.actions.githubusercontent.com:sub"])
+    return [s["Fn::Sub"][0] if isinstance(s["Fn::Sub"], list) else s["Fn::Sub"] for s in subjects]
+
+
+def test_deployer_role_trusts_only_this_repository_and_environment_through_oidc() -> None:
+    # The GitHub environment's branch rule and reviewers are what gate a deploy.
+    assert oidc_subjects("DeployerRole") == ["repo:${GitHubRepository}:environment:${GitHubEnv}"]
+
+
+def test_planner_role_trusts_pull_requests_and_main_of_this_repository_only() -> None:
+    assert oidc_subjects("PlannerRole") == [
+        "repo:${GitHubRepository}:pull_request",
+        "repo:${GitHubRepository}:ref:refs/heads/main",
+    ]
+
+
+@pytest.mark.parametrize("role_id", ["DeployerRole", "PlannerRole"])
+def test_ci_roles_live_outside_the_application_path_they_may_edit(role_id: str) -> None:
+    # Outside the application roles' path, so neither can edit or pass itself.
+    tpl = template("deployer-role-stack.yaml")
+    assert tpl["Resources"][role_id]["Properties"]["Path"] == "/ci/"
     for statement in policy_statements(tpl):
+        if statement["Effect"] != "Allow":
+            continue
         for resource in as_list(statement.get("Resource", [])):
             if isinstance(resource, dict) and ":role/" in resource.get("Fn::Sub", ""):
                 assert resource["Fn::Sub"].endswith(":role/${Project}/${Env}/*")
@@ -632,8 +733,19 @@ def test_longest_physical_name_fits_the_aws_limit(resource: dict[str, Any], prop
         assert re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name), name
 
 
+def attached_statements(role_id: str) -> list[dict[str, Any]]:
+    """The statements of the managed policies attached to a role of the deployer stack."""
+    tpl = template("deployer-role-stack.yaml")
+    policies = [
+        r
+        for r in resources_of_type(tpl, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in r["Properties"].get("Roles", [])
+    ]
+    return policy_statements({"Resources": {str(i): p for i, p in enumerate(policies)}})
+
+
 def deployer_statements() -> list[dict[str, Any]]:
-    return [s for s in policy_statements(template("deployer-role-stack.yaml")) if "Sid" in s]
+    return attached_statements("DeployerRole")
 
 
 def granting(action: str) -> list[dict[str, Any]]:
@@ -644,15 +756,23 @@ def granting(action: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_deployer_may_tag_the_key_in_the_create_key_call() -> None:
-    # KMS authorises the tags of CreateKey only through an IAM statement that is not
-    # restricted to particular keys: a key/* statement conditioned on the key's own tags
-    # cannot match a key that does not exist yet, and the artifact stack fails to create.
-    (statement,) = [s for s in granting("kms:TagResource") if s["Resource"] == "*"]
-    assert "kms:CreateKey" in as_list(statement["Action"])
-    assert set(statement["Condition"]["StringEquals"]) == {
-        "aws:RequestTag/Project",
-        "aws:RequestTag/Environment",
+@pytest.mark.parametrize("role_id", ["DeployerRole", "PlannerRole"])
+def test_ci_roles_hold_no_kms_permission_of_their_own(role_id: str) -> None:
+    # The key policy grants them what they need by ARN: nothing here can reach another key,
+    # and nothing waits for tags to propagate.
+    allowed = [
+        a
+        for s in attached_statements(role_id)
+        if s["Effect"] == "Allow"
+        for a in as_list(s["Action"])
+    ]
+    assert [a for a in allowed if a.startswith("kms:")] == []
+
+
+def test_stacks_may_be_tagged_only_while_being_created() -> None:
+    (statement,) = granting("cloudformation:TagResource")
+    assert statement["Condition"] == {
+        "StringEquals": {"cloudformation:CreateAction": ["CreateStack", "CreateChangeSet"]}
     }
 
 
@@ -676,7 +796,9 @@ def _handler_schema(type_name: str) -> dict[str, Any]:
 
 
 def deployed_types() -> list[str]:
-    names = ["disa-root-stack.yaml", "artifact-store-stack.yaml", *NESTED_STACKS.values()]
+    # The artifact store is an administrator's (its key policy grants the CI roles), so only
+    # the root stack and its nested stacks are created with the deployer's permissions.
+    names = ["disa-root-stack.yaml", *NESTED_STACKS.values()]
     return sorted({r["Type"] for n in names for r in template(n)["Resources"].values()})
 
 
