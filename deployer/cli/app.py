@@ -189,9 +189,7 @@ def _run(command: str, common: Common, act: Callable[[_Session], None]) -> None:
         if common.debug:
             raise
         _report_error(ui, summary, err)
-    except (KeyboardInterrupt, click.Abort):
-        if common.debug:
-            raise
+    except (KeyboardInterrupt, click.Abort):  # with --debug too: the words matter more here
         summary.exit_code, summary.error = int(ExitCode.INTERRUPTED), "interrupted"
         for line in interrupted_lines(command, session.config):
             ui.progress(line)
@@ -242,14 +240,13 @@ def _as_cause(cause: dict[str, str]) -> Any:
 
 class DisaGroup(click.Group):
     """The group, keeping the JSON rule where Click would print only text: a command line
-    it refuses (exit 2) and Ctrl-C before a command runs (exit 130)."""
+    it refuses (exit 2) and Ctrl-C before a command runs (exit 130). It always ends the
+    process with the exit code, as Click's standalone mode does."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:  # fmt: skip
         argv = list(sys.argv[1:] if args is None else args)
-        if not standalone_mode:
-            return super().main(argv, prog_name, complete_var, False, **extra)
         try:
             code = super().main(argv, prog_name, complete_var, False, **extra)
         except click.ClickException as err:

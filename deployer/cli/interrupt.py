@@ -23,8 +23,9 @@ def interrupted_lines(command: str, config: EnvConfig | None) -> list[str]:
         "up": f"{service} carries on with what it had started: a change set executing on "
         f"{stack}, or the creation of the artifact store {store}; each completes or rolls "
         "back on its own",
-        "plan": f"{service} carries on creating a change set on {stack} if it had started; "
-        "disa-deploy never executes it (it is replaced by the next plan or up)",
+        "plan": f"a change set {service} was creating for {stack}, if it had started, stays "
+        "there unexecuted (disa-deploy never executes a plan's change set; the next plan or up "
+        "makes its own)",
         "package": f"{service} carries on creating the artifact store {store} if it had "
         "started; uploads already made stay (they are content-addressed)",
         "destroy": f"{service} carries on deleting {stack} if the deletion had started",

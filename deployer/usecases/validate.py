@@ -13,10 +13,11 @@ artifact store, uploads an object or makes a change set. What it checks, in orde
 4. every function's zip compiles and its handler imports in a Lambda-like interpreter
    (:mod:`deployer.artifacts.handlers`), which runs in a subprocess while 2 and 3 run here.
 
-A result without errors is kept under ``.disa/<env>/validate.json`` (and in memory), keyed
-by this tool's code, cfn-lint's, boto3's and Python's versions, the env's values, and the
-digest of every file the check read; the gate reuses it while all of those are unchanged,
-so an ``up`` of an unchanged tree pays for hashing a few files, not for linting.
+The result is kept under ``.disa/<env>/validate.json`` (and in memory), keyed by this
+tool's code, cfn-lint's, boto3's and Python's versions, the env's values, and the digest of
+every file the check read; the gate reuses it while all of those are unchanged, so an ``up``
+of an unchanged tree pays for hashing a few files, not for linting (and a tree with errors
+is refused again at the same price).
 ``validate`` itself always checks afresh.
 """
 
@@ -75,7 +76,7 @@ class ValidationReport:
 def validate(
     project: Project, config: EnvConfig, clock: Clock = time.monotonic
 ) -> ValidationReport:
-    """Check everything afresh (no reuse) and remember a result without errors."""
+    """Check everything afresh (no reuse) and remember the result for the gate."""
     started = clock()
     tree = read_tree(project)
     handlers = start_handler_checks(tree.functions, project.root, config.region)
@@ -90,8 +91,7 @@ def validate(
         tuple(handlers.checked),
         round(clock() - started, 3),
     )
-    if not report.errors:
-        _remember(project, config, tree.digests, report)
+    _remember(project, config, tree.digests, report)
     return report
 
 

@@ -142,3 +142,33 @@ def test_every_timeout_is_a_duration_with_its_default_shown(
 
     assert "--timeout DURATION" in text
     assert f"[default: {default}]" in text
+
+
+def test_ctrl_c_before_a_command_runs_still_gives_one_json_document(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deployer.cli.app import DisaGroup
+
+    def interrupted(*args: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DisaGroup, "resolve_command", interrupted)
+
+    result = run("status", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 130 and one_document(result)["exit_code"] == 130
+    assert "interrupted (Ctrl-C): nothing was started" in result.stderr
+
+
+def test_ctrl_c_while_the_env_loads_says_nothing_was_started(
+    run: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("deployer.cli.app._load", interrupted)
+
+    result = run("up", "--env", "dev")
+
+    assert result.exit_code == 130
+    assert "nothing was started: the environment was not loaded yet" in result.stderr

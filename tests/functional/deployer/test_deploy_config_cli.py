@@ -43,7 +43,8 @@ ZEROS = 'region: us-east-1\naccount_id: "000000000000"\n'
             "'parameters.MaxAttempts'",
         ),  # fmt: skip
         ("not a mapping", "- region\n", "expected a mapping"),
-        ("not yaml", "region: [unclosed\n", "not valid YAML"),
+        ("not yaml", "region: [unclosed\n", "not valid YAML: line 2, column 1:"),
+        ("project not a name", VALID + "project: 12\n", "'project'"),
     ],
 )
 def test_config_errors_name_file_and_key(
@@ -57,6 +58,14 @@ def test_config_errors_name_file_and_key(
     error = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
     assert str(project / "config" / "broken.yaml") in error
     assert needle in error
+
+
+@pytest.mark.parametrize("env", ["../config/dev", "/etc/passwd", ".hidden"])
+def test_an_env_name_that_is_not_a_plain_file_name_is_unknown(run: Cli, env: str) -> None:
+    result = run("status", "--env", env)
+
+    assert result.exit_code == 2
+    assert f"unknown environment {env!r}" in result.stderr
 
 
 def test_an_unknown_env_is_refused_listing_the_known_ones(run: Cli) -> None:

@@ -4,13 +4,17 @@ naming the file and place, before any AWS call (``up`` on a counting edge sees n
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from deploy_harness import CallLog, Cli, FakeClock, counting_edge
+
+from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -74,6 +78,23 @@ def nested_template_missing(project: Path) -> None:
     (project / STORAGE).unlink()
 
 
+def nested_cycle(project: Path) -> None:
+    loop = "  Loop:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+    edit(
+        project / STORAGE,
+        "Resources:\n",
+        f"Resources:\n{loop}      TemplateURL: ../disa-root-stack.yaml\n",
+    )
+
+
+def function_folder_missing(project: Path) -> None:
+    shutil.rmtree(project / "code/python/disa_retry")
+
+
+def asl_missing(project: Path) -> None:
+    (project / ASL).unlink()
+
+
 def common_package_broken(project: Path) -> None:
     (project / COMMON).write_text("x = (\n")
 
@@ -97,6 +118,12 @@ CASES = [
     ("nested template missing", nested_template_missing, ROOT, PLACE, "DISA-TREE",
      r"storage-stack\.yaml does not exist"),
     ("shared package broken", common_package_broken, COMMON, r"1:\d+", "DISA-COMPILE", ""),
+    ("nested stacks form a cycle", nested_cycle, STORAGE, PLACE, "DISA-TREE",
+     "nested stacks form a cycle"),
+    ("function folder missing", function_folder_missing, FUNCTIONS, PLACE, "DISA-TREE",
+     r"code/python/disa_retry is not a function package folder"),
+    ("ASL file missing", asl_missing, FUNCTIONS, PLACE, "DISA-TREE",
+     r"state-machine\.json does not"),
 ]  # fmt: skip
 
 
@@ -195,3 +222,136 @@ def test_a_changed_value_is_checked_again(project: Path, run: Cli) -> None:
     assert "command line: error DISA-PARAM --parameter MaxAttempts '0' is below MinValue 1" in (
         result.stdout
     )
+
+
+class RecordingEmulator:
+    """Stands in for deployer.local: records whether anything asked for the emulator."""
+
+    def __init__(self) -> None:
+        self.started: list[int] = []
+
+    def ensure_emulator(self, state_dir: Path, port: int, log: Callable[[str], None]) -> str:
+        self.started.append(port)
+        return "http://127.0.0.1:9"
+
+    def stop_emulator(self, state_dir: Path) -> bool:
+        return False
+
+    def emulator_status(self, state_dir: Path) -> str | None:
+        return None
+
+
+def test_a_broken_tree_does_not_even_start_the_emulator(project: Path, clock: FakeClock) -> None:
+    unknown_property(project)
+    emulator = RecordingEmulator()
+    run = Cli(project, Edge(emulator=emulator, clock=clock, sleep=clock.sleep), env={"CI": ""})
+
+    result = run("up", "--env", "local")
+
+    assert result.exit_code == 2 and "error E3002" in result.stdout
+    assert emulator.started == []
+
+
+def test_package_itself_refuses_a_broken_tree_whoever_calls_it(project: Path) -> None:
+    from deployer.config.environment import load_env_config
+    from deployer.config.project import Project
+    from deployer.findings import InvalidTreeError
+    from deployer.ui.output import UI
+    from deployer.usecases.package import package
+    from deployer.wiring import connect
+
+    handler_syntax_error(project)
+    log = CallLog()
+    config = load_env_config(project / "config", "dev")
+    edge = counting_edge(FakeClock(), log)
+    rt = connect(config, Project(project), UI(io.StringIO(), io.StringIO()), edge)
+    assert rt is not None
+
+    with pytest.raises(InvalidTreeError) as refused:
+        package(rt)
+
+    assert log.calls == []
+    assert [f.rule for f in refused.value.findings] == ["DISA-COMPILE"]
+
+
+def declare(project: Path, template: str, parameter: str, declaration: str) -> None:
+    edit(project / template, "Parameters:\n", f"Parameters:\n  {parameter}: {declaration}\n")
+
+
+def test_a_value_is_checked_against_the_nested_template_it_reaches(project: Path, run: Cli) -> None:
+    declare(project, STORAGE, "Env", '{Type: String, AllowedPattern: "^[a-z]+$"}')
+    edit(project / ROOT, "        Prefix: !Sub \"${Project}-${Env}\"\n",
+         "        Prefix: !Sub \"${Project}-${Env}\"\n        Env: !Ref Env\n")  # fmt: skip
+    (project / "config" / "dev2.yaml").write_text('region: us-east-1\naccount_id: "123456789012"\n')
+
+    result = run("validate", "--env", "dev2")
+
+    assert result.exit_code == 2, result.output
+    assert re.search(r"^config/dev2\.yaml: error DISA-PARAM env name 'dev2' does not match "
+                     rf"AllowedPattern \^\[a-z\]\+\$ \(parameter Env of {STORAGE}:\d+\)",
+                     result.stdout, flags=re.M), result.stdout  # fmt: skip
+
+
+def test_a_literal_passed_to_a_nested_stack_is_checked_where_it_is_written(
+    project: Path, run: Cli
+) -> None:
+    declare(project, STORAGE, "Colour", "{Type: String, AllowedValues: [red]}")
+    edit(project / ROOT, "        Prefix: !Sub \"${Project}-${Env}\"\n",
+         "        Prefix: !Sub \"${Project}-${Env}\"\n        Colour: blue\n")  # fmt: skip
+
+    result = run("validate", "--env", "dev")
+
+    assert result.exit_code == 2, result.output
+    assert re.search(rf"^{ROOT}:\d+:\d+: error DISA-PARAM Colour 'blue' is not one of the "
+                     "AllowedValues red", result.stdout, flags=re.M), result.stdout  # fmt: skip
+
+
+def test_the_names_are_checked_against_the_artifact_store_template_too(
+    project: Path, run: Cli
+) -> None:
+    store = "cft/artifact-store-stack.yaml"
+    edit(project / store, "  Env: {Type: String}", "  Env: {Type: String, MaxLength: 2}")
+
+    result = run("validate", "--env", "dev")
+
+    assert result.exit_code == 2, result.output
+    assert f"longer than MaxLength 2 (parameter Env of {store}:" in result.stdout
+
+
+def test_a_parameter_without_default_must_be_set_by_the_env(project: Path, run: Cli) -> None:
+    declare(project, ROOT, "Owner", "{Type: String}")
+
+    result = run("validate", "--env", "dev")
+
+    assert result.exit_code == 2, result.output
+    assert re.search(rf"^{ROOT}:\d+: error DISA-PARAM parameter Owner has no Default and env dev "
+                     r"does not set it \(add parameters\.Owner to config/dev\.yaml\)",
+                     result.stdout, flags=re.M), result.stdout  # fmt: skip
+
+
+def test_each_function_imports_from_its_own_package(project: Path, run: Cli) -> None:
+    # A second function in another folder, with its own disa_common that fails on import:
+    # found only if the first function's disa_common is forgotten before the second imports.
+    other = project / "other" / "python"
+    (other / "disa_other").mkdir(parents=True)
+    (other / "disa_other" / "__init__.py").write_text("")
+    (other / "disa_other" / "handler.py").write_text(
+        "import disa_common\n\n\ndef lambda_handler(event, context):\n    return {}\n"
+    )
+    (other / "disa_common").mkdir()
+    (other / "disa_common" / "__init__.py").write_text("raise RuntimeError('second common')\n")
+    (project / "code/python/disa_process/handler.py").write_text(
+        "import disa_common\n\n\ndef lambda_handler(event, context):\n    return {}\n"
+    )
+    function = (
+        (project / FUNCTIONS).read_text().split("  RetryFunction:")[1].split("  StateMachine:")[0]
+    )
+    function = function.replace("disa_retry.handler", "disa_other.handler")
+    function = function.replace("../../code/python/disa_retry", "../../other/python/disa_other")
+    edit(project / FUNCTIONS, "  StateMachine:", "  OtherFunction:" + function + "  StateMachine:")
+
+    result = run("validate", "--env", "dev")
+
+    assert result.exit_code == 2, result.output
+    found = r"^other/python/disa_common/__init__\.py:1: error DISA-IMPORT OtherFunction .*second"
+    assert re.search(found, result.stdout, flags=re.M), result.stdout

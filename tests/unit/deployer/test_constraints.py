@@ -56,6 +56,7 @@ def test_refused(case: str, declaration: dict[str, Any], value: str, needle: str
         ("decimal", {"Type": "Number"}, "1.5"),
         ("number in list", {"Type": "Number", "AllowedValues": [1, 14]}, "14"),
         ("account-resolved type", {"Type": "AWS::EC2::KeyPair::KeyName"}, "whatever"),
+        ("a Java-only pattern is CloudFormation's to judge", {"AllowedPattern": r"^\p{L}+$"}, "x"),
     ],
 )
 def test_accepted(case: str, declaration: dict[str, Any], value: str) -> None:

@@ -1,4 +1,4 @@
-"""Env and project names follow the templates' own rule, whatever it says today.
+"""On the real tree: env names follow the templates' own rule, schedules are parsed.
 
 The expectations are read from the real root template's ``Env`` declaration, so these tests
 hold the tool to the templates (not to a copy of their limits) and keep passing when the
@@ -86,3 +86,26 @@ def test_a_changed_template_rule_is_followed_without_a_change_to_the_tool(tmp_pa
     assert result.exit_code == 2, result.output
     assert log.calls == []
     assert "env name 'ab-c' does not match AllowedPattern ^[a-z][a-z0-9]*$" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("case", "schedule", "needle"),
+    [
+        ("zero", "rate(0 minutes)", "the value must be at least 1"),
+        ("plural for one", "rate(1 minutes)", "EventBridge requires rate(1 minute)"),
+        ("not six fields", "cron(x)", "expected six fields"),
+    ],
+)
+def test_a_schedule_eventbridge_would_refuse_is_refused(
+    tmp_path: Path, case: str, schedule: str, needle: str
+) -> None:
+    (tmp_path / "dev.yaml").write_text(ACCOUNT)
+    args = ["validate", "--env", "dev", "--project-dir", str(REPO), "--config-dir", str(tmp_path),
+            "--parameter", f"RetrySchedule={schedule}"]  # fmt: skip
+
+    result = CliRunner().invoke(cli, args, env={"CI": ""})
+
+    assert result.exit_code == 2, result.output
+    finding = next(line for line in result.stdout.splitlines() if "DISA-SCHEDULE" in line)
+    assert finding.startswith("command line: error DISA-SCHEDULE --parameter RetrySchedule")
+    assert needle in finding and "RetryScheduleRule" in finding
