@@ -17,6 +17,7 @@ class ExitCode(enum.IntEnum):
     REFUSED = 3  # pre-flight refused: wrong account, stack state, replacement, protection
     FAILED = 4  # AWS tried and failed: stack rolled back or left failed
     TIMEOUT = 5  # waited longer than allowed for a stack to settle
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); CloudFormation carries on with what it started
 
 
 class DeployError(Exception):

@@ -35,6 +35,7 @@ Environments (--env):
 
 \b
 A typical session:
+  disa-deploy validate           # check templates, handlers, values; no AWS
   disa-deploy up                 # start the emulator, deploy everything
   disa-deploy send "hello"       # one message, followed to Successful
   disa-deploy status             # stacks, outputs, items by status
@@ -44,20 +45,53 @@ In CI:
 
 \b
 Exit codes:
-  0  ok, or nothing to change (no-op)
-  1  internal error: a bug in disa-deploy (rerun with --debug)
-  2  config, credentials or emulator problem
-  3  refused by pre-flight: wrong account, stack state, replacement,
-     protected env
-  4  deploy failed: AWS tried and the stack failed (or the smoke message did)
-  5  timeout: a stack did not settle in time
+  0    ok, or nothing to change (no-op)
+  1    internal error: a bug in disa-deploy (rerun with --debug)
+  2    bad command line, config, credentials or emulator problem;
+       validate's findings (an error in the tree or the env's values)
+  3    refused by pre-flight: wrong account, stack state, replacement,
+       protected env
+  4    deploy failed: AWS tried and the stack failed (or the smoke message did)
+  5    timeout: a stack did not settle in time
+  130  interrupted (Ctrl-C): CloudFormation carries on with what it started
+With --output json, stdout holds exactly one JSON document for every exit.
+Durations (--timeout) are seconds: 90, 90s, 15m, 1h.
 """
+
+VALIDATE = CommandHelp(
+    "Check templates, handlers and the env's values; no AWS.",
+    """\
+Check everything that can be known before a deploy, without any AWS call.
+
+\b
+  - cfn-lint over every template (root, nested, artifact store, deployer
+    role), the state machine's ASL inlined so rule E3601 checks it;
+  - YAML/JSON syntax, and every path the packager would follow;
+  - the env's parameters (file and --parameter) and the env and project
+    names against each template parameter's Type, AllowedValues,
+    AllowedPattern, Min/MaxLength and Min/MaxValue;
+  - schedule expressions (rate(N unit), cron() with six fields);
+  - every function's zip compiles, and its handler imports in an
+    interpreter that has only what Lambda's has (boto3).
+
+Lists every finding as file:line:column: severity RULE message, and exits 2 if any
+is an error (warnings alone exit 0). package, plan and up run the same checks first.
+Silence a cfn-lint rule for one template with its Metadata: cfn-lint: config:
+ignore_checks.
+
+\b
+Examples:
+  disa-deploy validate
+  disa-deploy validate --env dev --parameter MaxAttempts=8 --output json
+""",
+)
 
 PACKAGE = CommandHelp(
     "Build the zips, upload changed artifacts.",
     """\
 Build deterministic zips and upload changed artifacts to the env's bucket.
 
+Checks the tree first (as `validate` does; exit 2 on an error, before any AWS call).
 Creates the env's artifact store (KMS key + private bucket) on first use, then uploads
 only what is not there yet: artifacts are named by content hash, so an unchanged tree
 uploads nothing. The packaged root template, the zips and manifest.json land in
@@ -74,7 +108,9 @@ UP = CommandHelp(
     """\
 Package and deploy (create or update) the env's stack.
 
-Shows the change set as a tree, executes it and follows every nested stack's events;
+Checks the tree first (as `validate` does; exit 2 on an error, before the emulator
+starts or any AWS call). Shows the change set as a tree, executes it and follows every
+nested stack's events;
 prints the outputs, or the root cause of a failure (exit 4). When nothing changed, no
 change set is created (exit 0). Replacing or removing tables, keys or buckets is refused
 (exit 3) unless --allow-replace. On the local env the emulator is started first.
@@ -83,7 +119,7 @@ change set is created (exit 0). Replacing or removing tables, keys or buckets is
 Examples:
   disa-deploy up
   disa-deploy up --env dev --smoke
-  disa-deploy up --env dev --output json
+  disa-deploy up --env dev --output json --timeout 30m
 """,
 )
 
@@ -92,7 +128,8 @@ PLAN = CommandHelp(
     """\
 Show the change set an `up` would execute; never execute it.
 
-Packages (uploads are content-addressed, so this is safe), creates the change set, prints
+Checks the tree first (as `validate` does), packages (uploads are content-addressed, so
+this is safe), creates the change set, prints
 it as a tree and deletes it again. --save writes it as JSON for review.
 
 \b
@@ -141,17 +178,22 @@ SEND = CommandHelp(
     """\
 Write one message item and follow it to a terminal status (a smoke test).
 
+The message is MESSAGE, standard input when MESSAGE is -, or the text of --file PATH
+(UTF-8, sent exactly as read), so a message too large for a command line can be sent.
 Prints the trail of status changes with timings, the execution and the SNS message id.
-Exit 4 unless the message ends Successful within --timeout seconds.
+Exit 4 unless the message ends Successful within --timeout.
 
 \b
 Examples:
   disa-deploy send "hello"
-  disa-deploy send "hello" --env dev --timeout 300
+  disa-deploy send "hello" --env dev --timeout 5m
+  disa-deploy send --file message.txt
+  echo "hello" | disa-deploy send -
 """,
 )
 
 COMMANDS = {
+    "validate": VALIDATE,
     "package": PACKAGE,
     "up": UP,
     "plan": PLAN,

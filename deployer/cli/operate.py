@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from deployer.cli.app import Common, command, common_options, run
+from deployer.cli.params import DURATION, read_message, show_duration
 from deployer.config.environment import EnvConfig
 from deployer.config.project import Project
 from deployer.errors import EmulatorError
 from deployer.runtime import Runtime
 from deployer.ui.output import UI, Summary
-from deployer.usecases.smoke import send
+from deployer.usecases.smoke import SEND_TIMEOUT_SECONDS, send
 from deployer.usecases.status import DEFAULT_COUNT_LIMIT, status
 from deployer.wiring import Edge
 
@@ -32,12 +35,20 @@ def status_command(common: Common, count_limit: int) -> None:
 
 @command("send")
 @common_options
-@click.argument("message")
-@click.option("--timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
-              help="Seconds to follow the message.")  # fmt: skip
-def send_command(common: Common, message: str, timeout: float) -> None:
+@click.argument("message", required=False)
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Send this file's text (UTF-8) as the message; MESSAGE - reads stdin.",
+)
+@click.option("--timeout", type=DURATION, default=show_duration(SEND_TIMEOUT_SECONDS),
+              show_default=True,
+              help="How long to follow the message: seconds, or 90s, 15m, 1h.")  # fmt: skip
+def send_command(common: Common, message: str | None, file: Path | None, timeout: float) -> None:
     def body(rt: Runtime, summary: Summary) -> None:
-        summary.details["send"] = send(rt, message, timeout)
+        text = read_message(message, file)
+        summary.details["send"] = send(rt, text, timeout)
         summary.changed = True
 
     def when_down(config: EnvConfig, project: Project, ui: UI, edge: Edge) -> None:

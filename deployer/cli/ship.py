@@ -1,4 +1,8 @@
-"""The commands that ship DISA: ``package``, ``up``, ``plan`` and ``destroy``."""
+"""The commands that ship DISA: ``validate``, ``package``, ``up``, ``plan`` and ``destroy``.
+
+``package``, ``plan`` and ``up`` run with ``gate=True``: the tree is checked before the
+emulator starts or any AWS call (and ``package`` checks again, from the same result).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,51 @@ from pathlib import Path
 
 import click
 
-from deployer.cli.app import Common, command, common_options, current_edge, run
+from deployer.cli.app import (
+    Common,
+    command,
+    common_options,
+    current_edge,
+    parameter_option,
+    run,
+    run_offline,
+)
+from deployer.cli.params import DURATION, show_duration
 from deployer.config.environment import DEFAULT_ENV, EnvConfig
 from deployer.config.project import Project
+from deployer.findings import InvalidTreeError
 from deployer.runtime import Runtime
+from deployer.ui.findings import render_check_summary, render_findings
 from deployer.ui.output import UI, Summary, render_mapping, render_next_steps
-from deployer.usecases.deploy import DeployOptions, deploy
-from deployer.usecases.destroy import DestroyOptions, destroy
+from deployer.usecases.deploy import DEPLOY_TIMEOUT_SECONDS, DeployOptions, deploy
+from deployer.usecases.destroy import DESTROY_TIMEOUT_SECONDS, DestroyOptions, destroy
 from deployer.usecases.package import package
 from deployer.usecases.smoke import run_smoke
+from deployer.usecases.validate import validate
 from deployer.wiring import Edge
+
+
+@command("validate")
+@common_options
+@parameter_option
+def validate_command(common: Common) -> None:
+    def body(config: EnvConfig, project: Project, ui: UI, summary: Summary) -> None:
+        report = validate(project, config, current_edge().clock)
+        summary.changed = False
+        summary.counts.update(report.counts())
+        summary.details["findings"] = [f.as_dict() for f in report.findings]
+        if report.errors:
+            raise InvalidTreeError(report.findings)
+        if report.findings:
+            ui.result(render_findings(report.findings))
+        ui.result(render_check_summary(report.counts(), report.seconds, report.reused))
+
+    run_offline("validate", common, body)
 
 
 @command("package")
 @common_options
+@parameter_option
 def package_command(common: Common) -> None:
     def body(rt: Runtime, summary: Summary) -> None:
         result = package(rt)
@@ -29,20 +64,22 @@ def package_command(common: Common) -> None:
         rt.ui.result(f"packaged: {len(result.uploaded)} uploaded, {len(result.skipped)} skipped, "
                      f"{result.bytes_uploaded} bytes -> s3://{result.store.bucket}")  # fmt: skip
 
-    run("package", common, body)
+    run("package", common, body, gate=True)
 
 
 @command("up")
 @common_options
+@parameter_option
 @click.option(
     "--allow-replace", is_flag=True, help="Allow replacing/removing tables, keys, buckets."
 )
 @click.option("--smoke", is_flag=True, help="After deploying, send one message and follow it.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Minutes to wait for the stack.")  # fmt: skip
+@click.option("--timeout", type=DURATION, default=show_duration(DEPLOY_TIMEOUT_SECONDS),
+              show_default=True,
+              help="How long to wait for the stack: seconds, or 90s, 15m, 1h.")  # fmt: skip
 def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float) -> None:
     def body(rt: Runtime, summary: Summary) -> None:
-        options = DeployOptions(allow_replace=allow_replace, timeout=timeout * 60)
+        options = DeployOptions(allow_replace=allow_replace, timeout=timeout)
         outcome = deploy(rt, options, summary)
         summary.changed, summary.outputs = outcome.changed, outcome.outputs
         if not outcome.changed and outcome.outputs:
@@ -52,11 +89,12 @@ def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float)
         env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
         rt.ui.result(render_next_steps(env_flag, rt.config.protected))
 
-    run("up", common, body)
+    run("up", common, body, gate=True)
 
 
 @command("plan")
 @common_options
+@parameter_option
 @click.option(
     "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan as JSON."
 )
@@ -65,7 +103,7 @@ def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None
     def body(rt: Runtime, summary: Summary) -> None:
         deploy(rt, DeployOptions(execute=False, allow_replace=allow_replace, save=save), summary)
 
-    run("plan", common, body)
+    run("plan", common, body, gate=True)
 
 
 @command("destroy")
@@ -79,12 +117,13 @@ def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None
 @click.option(
     "--purge-artifacts", is_flag=True, help="Also empty the artifact bucket and delete its stack."
 )
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Minutes to wait for deletion.")  # fmt: skip
+@click.option("--timeout", type=DURATION, default=show_duration(DESTROY_TIMEOUT_SECONDS),
+              show_default=True,
+              help="How long to wait for the deletion: seconds, or 90s, 15m, 1h.")  # fmt: skip
 def destroy_command(common: Common, yes: bool, force_protected: bool, purge_artifacts: bool,
                     timeout: float) -> None:  # fmt: skip
     confirm = current_edge().confirm()
-    options = DestroyOptions(yes, force_protected, purge_artifacts, timeout * 60)
+    options = DestroyOptions(yes, force_protected, purge_artifacts, timeout)
 
     def body(rt: Runtime, summary: Summary) -> None:
         destroy(rt, options, confirm, summary)

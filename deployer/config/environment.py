@@ -22,10 +22,13 @@ Environment variables: ``DISA_CONFIG_DIR`` (see above) and ``DISA_LOCAL_PORT``, 
 overrides ``emulator_port`` of a local env (a whole number 1024-65535; ignored by the other
 envs), e.g. ``DISA_LOCAL_PORT=4600 disa-deploy up`` when 4599 is taken.
 
-The rule: every problem is one :class:`ConfigError` naming the file and the key (or the
-variable). Command line flags (``--region``, ``--profile``, ``--endpoint-url``,
-``--parameter K=V``) override the file after it has been validated, and are validated the
-same way.
+The rule: every problem of the file's shape is one :class:`ConfigError` naming the file and
+the key (or the variable). Command line flags (``--region``, ``--profile``,
+``--endpoint-url``, ``--parameter K=V``) override the file after it has been validated.
+What the templates constrain (each parameter's value, the env and project names) is checked
+against the templates themselves by ``validate`` and the gate before ``package``/``plan``/
+``up`` (:mod:`deployer.config.constraints`); :attr:`EnvConfig.origins` remembers where each
+of those values was written (file, line, column, or the flag), so a finding points there.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from typing import Any
 
 import yaml
 
-from deployer.config.validation import PARAMETER_CHECKS, TOP_LEVEL_CHECKS
+from deployer.config.validation import TOP_LEVEL_CHECKS, parameter_string
 from deployer.errors import ConfigError
+from deployer.findings import COMMAND_LINE
 
 DEFAULT_ENV = "local"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "environments"
@@ -50,7 +54,19 @@ LOCAL_PORT_VARIABLE = "DISA_LOCAL_PORT"
 PLACEHOLDER_ACCOUNT = "000000000000"
 OWNERSHIP_TAGS = ("disa:managed-by", "disa:env", "disa:project")
 MANAGED_BY = "disa-deploy"
-_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# Only what keeps --env a file name in the config dir; the templates' Env parameter says
+# what a deployable env name is (checked by validate and the gate, not here).
+_ENV_FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a value was written: a file's line and column, or a command line flag."""
+
+    file: str  # the env file's path, or "command line"
+    key: str  # "parameters.MaxAttempts", "project", "--parameter MaxAttempts", "--env"
+    line: int | None = None
+    column: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,8 @@ class EnvConfig:
     tags: Mapping[str, str]
     parameters: Mapping[str, str]
     profile: str | None = None
+    # "env", "project" and "parameters.<Name>" -> where the value was written
+    origins: Mapping[str, Origin] = field(default_factory=dict)
 
     @property
     def ownership_tags(self) -> dict[str, str]:
@@ -110,18 +128,44 @@ def resolve_config_dir(given: Path | None, environ: Mapping[str, str]) -> Path:
 
 def load_env_config(config_dir: Path, env: str, overrides: Overrides | None = None) -> EnvConfig:
     path = config_dir / f"{env}.yaml"
-    if not _ENV_NAME.match(env) or not path.is_file():
+    if not _ENV_FILE_STEM.match(env) or not path.is_file():
         known = sorted(p.stem for p in config_dir.glob("*.yaml")) if config_dir.is_dir() else []
         raise ConfigError(
             f"unknown environment {env!r}: {path} does not exist",
             hint=f"known environments: {', '.join(known) or 'none'}",
         )
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(err)}") from err
     config = parse_env_config(path, env, raw if raw is not None else {})
+    config = replace(config, origins={**config.origins, **_value_origins(path, text)})
     return apply_overrides(config, overrides or Overrides())
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """``line:column: problem`` of a YAML error (never the parser's Mark object)."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
+
+
+def _value_origins(path: Path, text: str) -> dict[str, Origin]:
+    """Line and column of ``project`` and of each ``parameters`` value in the file."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    found: dict[str, Origin] = {}
+    for key, value in node.value if isinstance(node, yaml.MappingNode) else []:
+        if key.value == "project":
+            found["project"] = _origin(path, "project", value)
+        if key.value == "parameters" and isinstance(value, yaml.MappingNode):
+            for name, param in value.value:
+                found[f"parameters.{name.value}"] = _origin(path, f"parameters.{name.value}", param)
+    return found
+
+
+def _origin(path: Path, key: str, node: yaml.Node) -> Origin:
+    return Origin(str(path), key, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def parse_env_config(path: Path, env: str, raw: Any) -> EnvConfig:
@@ -147,6 +191,7 @@ def parse_env_config(path: Path, env: str, raw: Any) -> EnvConfig:
     if "emulator_port" in values and not local:
         raise ConfigError(f"{path}: key 'emulator_port' is only valid with local: true")
     project = str(values.get("project", "disa"))
+    file_origin = Origin(str(path), "env")
     return EnvConfig(
         name=env,
         source=path,
@@ -161,6 +206,7 @@ def parse_env_config(path: Path, env: str, raw: Any) -> EnvConfig:
         emulator_port=int(values.get("emulator_port", DEFAULT_EMULATOR_PORT)),
         tags=values.get("tags", {}),
         parameters=values.get("parameters", {}),
+        origins={"env": file_origin, "project": Origin(str(path), "project")},
     )
 
 
@@ -174,16 +220,11 @@ def apply_overrides(config: EnvConfig, overrides: Overrides) -> EnvConfig:
             flags, "--endpoint-url", overrides.endpoint_url
         )
     if overrides.parameters:
-        params = dict(config.parameters)
+        params, origins = dict(config.parameters), dict(config.origins)
         for key, value in overrides.parameters.items():
-            check = PARAMETER_CHECKS.get(key)
-            if check is None:
-                raise ConfigError(
-                    f"--parameter: unknown parameter {key!r}",
-                    hint=f"known parameters: {', '.join(PARAMETER_CHECKS)}",
-                )
-            params[key] = check(flags, f"--parameter {key}", value)
-        changes["parameters"] = params
+            params[key] = parameter_string(flags, f"--parameter {key}", value)
+            origins[f"parameters.{key}"] = Origin(COMMAND_LINE, f"--parameter {key}")
+        changes.update(parameters=params, origins=origins)
     return replace(config, **changes)
 
 

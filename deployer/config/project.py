@@ -14,6 +14,7 @@ from deployer.errors import ConfigError
 
 ROOT_TEMPLATE = Path("cft/disa-root-stack.yaml")
 ARTIFACT_STORE_TEMPLATE = Path("cft/artifact-store-stack.yaml")
+DEPLOYER_ROLE_TEMPLATE = Path("cft/deployer-role-stack.yaml")
 STATE_DIR = ".disa"
 
 
@@ -28,6 +29,10 @@ class Project:
     @property
     def artifact_store_template(self) -> Path:
         return self.root / ARTIFACT_STORE_TEMPLATE
+
+    @property
+    def deployer_role_template(self) -> Path:
+        return self.root / DEPLOYER_ROLE_TEMPLATE
 
     def state_dir(self, env: str) -> Path:
         return self.root / STATE_DIR / env

@@ -1,7 +1,11 @@
 """Value checks for environment config keys: each returns the clean value or raises.
 
-Every check takes (file, key, value) so its :class:`ConfigError` names both; the tables at
-the bottom are the whole schema of an env file and of its ``parameters`` mapping.
+Every check takes (file, key, value) so its :class:`ConfigError` names both; the table at
+the bottom is the whole schema of an env file. What a stack parameter may hold, and what the
+env and project names may be, is not repeated here: the templates declare it (Type,
+AllowedValues, AllowedPattern, lengths, values) and :mod:`deployer.config.constraints` reads
+it from them, so a template change is the one change. Here a parameter only has to be a
+scalar, turned into the string CloudFormation receives.
 """
 
 from __future__ import annotations
@@ -18,13 +22,6 @@ Check = Callable[[Path, str, Any], Any]
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _STACK = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-_PROJECT = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-     2922, 3288, 3653}
-)  # fmt: skip
 
 
 def _fail(path: Path, key: str, problem: str) -> ConfigError:
@@ -72,56 +69,30 @@ def check_tags(path: Path, key: str, value: Any) -> dict[str, str]:
 def check_parameters(path: Path, key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise _fail(path, key, "expected a mapping of parameter names to values")
-    result: dict[str, str] = {}
-    for name, param in value.items():
-        check = PARAMETER_CHECKS.get(str(name))
-        if check is None:
-            known = ", ".join(PARAMETER_CHECKS)
-            raise _fail(path, f"{key}.{name}", f"unknown parameter; known: {known}")
-        result[str(name)] = check(path, f"{key}.{name}", param)
-    return result
+    return {str(name): parameter_string(path, f"{key}.{name}", v) for name, v in value.items()}
 
 
-def check_email(path: Path, key: str, value: Any) -> str:
-    if value is None or value == "":
+def parameter_string(path: Path, key: str, value: Any) -> str:
+    """The string CloudFormation receives: YAML's true/5/empty become "true"/"5"/""."""
+    if value is None:
         return ""
-    if not isinstance(value, str) or not _EMAIL.match(value):
-        raise _fail(path, key, f"expected an e-mail address or empty, got {value!r}")
-    return value
-
-
-def _positive_int(limit: int) -> Check:
-    def check(path: Path, key: str, value: Any) -> str:
-        number = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if isinstance(value, str) and value.isdigit():
-            number = int(value)
-        if number is None or not 1 <= number <= limit:
-            raise _fail(path, key, f"expected a whole number 1-{limit}, got {value!r}")
-        return str(number)
-
-    return check
-
-
-def check_bool_param(path: Path, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if value in ("true", "false"):
+    if isinstance(value, int | float | str):
         return str(value)
-    raise _fail(path, key, f"expected true or false, got {value!r}")
+    raise _fail(path, key, f"expected a single value (text, number or true/false), got {value!r}")
 
 
-def check_retention(path: Path, key: str, value: Any) -> str:
-    days = int(value) if isinstance(value, int | str) and str(value).isdigit() else None
-    if days not in LOG_RETENTION_DAYS:
-        problem = f"expected a CloudWatch Logs retention (e.g. 14, 30, 90), got {value!r}"
-        raise _fail(path, key, problem)
-    return str(days)
+def check_name(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(path, key, f"expected a name, got {value!r}")
+    return value
 
 
 TOP_LEVEL_CHECKS: dict[str, Check] = {
     "region": _pattern(_REGION, "an AWS region such as eu-west-1"),
     "account_id": _pattern(_ACCOUNT, 'a quoted string of 12 digits such as "123456789012"'),
-    "project": _pattern(_PROJECT, "lower-case letters, digits and dashes (max 20)"),
+    "project": check_name,  # its pattern and length are the templates' (Project parameter)
     "stack_name": _pattern(_STACK, "a CloudFormation stack name"),
     "artifact_stack_name": _pattern(_STACK, "a CloudFormation stack name"),
     "protected": check_bool,
@@ -130,14 +101,4 @@ TOP_LEVEL_CHECKS: dict[str, Check] = {
     "emulator_port": check_port,
     "tags": check_tags,
     "parameters": check_parameters,
-}
-
-PARAMETER_CHECKS: dict[str, Check] = {
-    "SubscriberEmail": check_email,
-    "OpsEmail": check_email,
-    "RetrySchedule": _pattern(_SCHEDULE, "rate(N minutes) or cron(...)"),
-    "MaxAttempts": _positive_int(100),
-    "PublishFailureThreshold": _positive_int(100000),
-    "ProtectStatefulResources": check_bool_param,
-    "LogRetentionDays": check_retention,
 }

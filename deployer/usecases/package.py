@@ -1,4 +1,10 @@
-"""``package``: guard the account, ensure the store, then upload what is not there yet.
+"""``package``: check the tree, guard the account, ensure the store, then upload what is
+not there yet.
+
+The check comes first, before any AWS call (:func:`deployer.usecases.validate.
+require_valid_tree`): every path to an upload or a change set (``package``, ``plan``,
+``up``, a benchmark or test driving :func:`package` directly) goes through here, so none can
+skip it. A tree that passed before and has not changed since costs a look-up, not a lint.
 
 Plan, then execute: :func:`deployer.artifacts.packager.package_template` works out every artifact
 (pure); this module has the bucket ensure each key (HeadObject, comparing S3's SHA-256 of the
@@ -29,6 +35,7 @@ from deployer.gateways.cloudformation import TemplateSource
 from deployer.gateways.s3 import Upload
 from deployer.runtime import Runtime
 from deployer.usecases.store import Store, check_account, ensure_store, verify_store
+from deployer.usecases.validate import require_valid_tree
 
 TEMPLATE_BODY_LIMIT = 51_200
 CONTENT_TYPES = {
@@ -63,6 +70,7 @@ def template_url(bucket: str, key: str, region: str, endpoint: str | None) -> st
 
 
 def package(rt: Runtime) -> PackageResult:
+    require_valid_tree(rt)
     check_account(rt)
     store = ensure_store(rt)
     bucket = rt.bucket_for(store.bucket, store.key_arn)

@@ -1,6 +1,7 @@
 """Every benchmark, one table: python tests/benchmarks/run.py
 
-Runs the handler benchmark (:mod:`bench_handlers`, on in-process moto) and the deploy
+Runs the handler benchmark (:mod:`bench_handlers`, on in-process moto), the validate
+benchmark (:mod:`bench_validate`: ``validate`` and the gate on the real tree) and the deploy
 benchmark (:mod:`bench_deploy` in its ``--emulator`` mode: the real tree on deployer.local's
 emulator), then times ``disa-deploy up`` from nothing, and prints one table of metric,
 value, target and whether it was met. Progress goes to stderr, the table to stdout; the exit
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import bench_deploy
 import bench_handlers
+import bench_validate
 from table import Metric, print_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +38,8 @@ def deploy_metrics(steps: list[bench_deploy.Step]) -> list[Metric]:
 def main() -> int:
     print("handler benchmark (moto in process)...", file=sys.stderr)
     metrics = bench_handlers.measure_all()
+    print("validate benchmark (real tree, no AWS)...", file=sys.stderr)
+    metrics += bench_validate.measure_all()
     print("deploy benchmark (real tree on the emulator)...", file=sys.stderr)
     _, steps = bench_deploy.measure_steps(ROOT, emulator=True)
     metrics += deploy_metrics(steps)

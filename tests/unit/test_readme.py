@@ -57,7 +57,7 @@ def test_every_command_is_run_by_some_test(name: str) -> None:
 
 
 def test_exit_code_table_matches_the_tool() -> None:
-    rows = dict(re.findall(r"^\| (\d) \| (.+?) \|$", README, flags=re.M))
+    rows = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", README, flags=re.M))
     assert sorted(int(code) for code in rows) == sorted(code.value for code in ExitCode)
 
 

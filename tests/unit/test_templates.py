@@ -1,7 +1,8 @@
 """The CloudFormation templates, read as data: wiring, required properties, names, lint.
 
 No AWS: templates are loaded with a SafeLoader that keeps intrinsic functions as dicts
-(tests/support/cfn_yaml.py), and cfn-lint runs through its Python API.
+(tests/support/cfn_yaml.py); cfn-lint runs through the product's own check (the one
+`disa-deploy validate` and the gate run), over every template with the ASL inlined.
 """
 
 from __future__ import annotations
@@ -91,6 +92,18 @@ def test_cfn_lint_reports_nothing_not_even_informational(path: Path) -> None:
     # --include-checks I: e.g. I3011, an explicit DeletionPolicy on every stateful resource.
     matches = lint_file(path, config=ManualArgs(include_checks=["I"]))
     assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
+
+
+def test_validate_reports_no_error_and_no_warning_on_any_template() -> None:
+    from deployer.config.environment import DEFAULT_CONFIG_DIR, load_env_config
+    from deployer.config.project import Project
+    from deployer.ui.findings import render_finding
+    from deployer.usecases.validate import validate
+
+    report = validate(Project(ROOT), load_env_config(DEFAULT_CONFIG_DIR, "local"))
+
+    assert [render_finding(f) for f in report.findings] == []
+    assert set(report.templates) == {p.relative_to(ROOT).as_posix() for p in all_template_paths()}
 
 
 def test_every_expected_template_exists() -> None:

@@ -1,7 +1,13 @@
-"""Every config mistake stops the CLI with exit 2 and one message naming the file and key."""
+"""Every config mistake stops the CLI with exit 2 and a message naming the file and key.
+
+The shape of an env file is checked when it loads, by every command. Its values are checked
+against the templates' declarations by validate and the gate (package/plan/up), each
+finding naming the file, line and column of the value.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,18 +37,14 @@ ZEROS = 'region: us-east-1\naccount_id: "000000000000"\n'
         ("emulator port outside local", VALID + "emulator_port: 4599\n", "'emulator_port'"),
         ("tag value not a string", VALID + "tags:\n  cost: 12\n", "'tags.cost'"),
         ("reserved tag prefix", VALID + "tags:\n  disa:env: x\n", "'tags.disa:env'"),
-        ("unknown parameter", PARAMS + "Colour: red\n", "'parameters.Colour'"),
-        ("bad e-mail", PARAMS + "OpsEmail: nobody\n", "'parameters.OpsEmail'"),
-        ("bad schedule", PARAMS + "RetrySchedule: every 5m\n", "'parameters.RetrySchedule'"),
-        ("bad max attempts", PARAMS + "MaxAttempts: 0\n", "'parameters.MaxAttempts'"),
-        ("bad retention", PARAMS + "LogRetentionDays: 8\n", "'parameters.LogRetentionDays'"),
         (
-            "bad boolean parameter",
-            PARAMS + "ProtectStatefulResources: maybe\n",
-            "'parameters.ProtectStatefulResources'",
-        ),
+            "parameter not a single value",
+            PARAMS + "MaxAttempts: [1, 2]\n",
+            "'parameters.MaxAttempts'",
+        ),  # fmt: skip
         ("not a mapping", "- region\n", "expected a mapping"),
-        ("not yaml", "region: [unclosed\n", "not valid YAML"),
+        ("not yaml", "region: [unclosed\n", "not valid YAML: line 2, column 1:"),
+        ("project not a name", VALID + "project: 12\n", "'project'"),
     ],
 )
 def test_config_errors_name_file_and_key(
@@ -58,6 +60,14 @@ def test_config_errors_name_file_and_key(
     assert needle in error
 
 
+@pytest.mark.parametrize("env", ["../config/dev", "/etc/passwd", ".hidden"])
+def test_an_env_name_that_is_not_a_plain_file_name_is_unknown(run: Cli, env: str) -> None:
+    result = run("status", "--env", env)
+
+    assert result.exit_code == 2
+    assert f"unknown environment {env!r}" in result.stderr
+
+
 def test_an_unknown_env_is_refused_listing_the_known_ones(run: Cli) -> None:
     result = run("up", "--env", "staging")
 
@@ -68,19 +78,67 @@ def test_an_unknown_env_is_refused_listing_the_known_ones(run: Cli) -> None:
 
 
 @pytest.mark.parametrize(
+    ("case", "text", "line", "needle"),
+    [
+        ("unknown parameter", PARAMS + "Colour: red\n", 4, "declares no parameter Colour"),
+        ("bad e-mail", PARAMS + "OpsEmail: nobody\n", 4, "does not match AllowedPattern"),
+        ("bad schedule", PARAMS + "RetrySchedule: every 5m\n", 4, "AllowedPattern"),
+        ("max attempts below", PARAMS + "MaxAttempts: 0\n", 4, "below MinValue 1"),
+        ("max attempts above", PARAMS + "MaxAttempts: 101\n", 4, "above MaxValue 100"),
+        ("not a number", PARAMS + "MaxAttempts: lots\n", 4, "is not a number"),
+        ("bad retention", PARAMS + "LogRetentionDays: 8\n", 4, "not one of the AllowedValues"),
+        ("bad boolean", PARAMS + "ProtectStatefulResources: maybe\n", 4, "AllowedValues"),
+        ("set by the tool", PARAMS + "KmsKeyArn: arn\n", 4, "set by disa-deploy"),
+        ("project too long", VALID + "project: abcdefghijklm\n", 3, "longer than MaxLength 12"),
+        ("project pattern", VALID + "project: Disa\n", 3, "does not match AllowedPattern"),
+    ],
+)
+def test_values_are_checked_against_the_templates_naming_file_and_line(
+    run: Cli, project: Path, case: str, text: str, line: int, needle: str
+) -> None:
+    (project / "config" / "broken.yaml").write_text(text)
+
+    result = run("validate", "--env", "broken")
+
+    assert result.exit_code == 2, result.output
+    finding = next(row for row in result.stdout.splitlines() if needle in row)
+    assert finding.startswith(f"config/broken.yaml:{line}:"), finding
+    assert "error DISA-" in finding
+
+
+def test_every_bad_value_is_listed_not_only_the_first(run: Cli, project: Path) -> None:
+    text = PARAMS + "MaxAttempts: 0\n  LogRetentionDays: 8\n  OpsEmail: nobody\n"
+    (project / "config" / "broken.yaml").write_text(text)
+
+    result = run("validate", "--env", "broken", "--output", "json")
+
+    findings = json.loads(result.stdout)["details"]["findings"]
+    assert result.exit_code == 2
+    assert sorted(f["line"] for f in findings) == [4, 5, 6]
+
+
+@pytest.mark.parametrize(
     ("case", "flag", "needle"),
     [
-        ("unknown parameter flag", "--parameter=Colour=red", "unknown parameter 'Colour'"),
+        ("unknown parameter flag", "--parameter=Colour=red", "declares no parameter Colour"),
         ("parameter without value", "--parameter=MaxAttempts", "expected KEY=VALUE"),
         ("bad parameter value", "--parameter=MaxAttempts=lots", "--parameter MaxAttempts"),
         ("bad region flag", "--region=mars", "--region"),
     ],
 )
 def test_flag_errors_name_the_flag(run: Cli, case: str, flag: str, needle: str) -> None:
-    result = run("status", "--env", "dev", flag)
+    result = run("validate", "--env", "dev", flag)
 
     assert result.exit_code == 2
-    assert needle in result.stderr
+    assert needle in result.output
+
+
+@pytest.mark.parametrize("command", ["status", "send", "destroy"])
+def test_commands_that_pass_no_parameters_do_not_offer_the_flag(run: Cli, command: str) -> None:
+    result = run(command, "--env", "dev", "--parameter", "MaxAttempts=3")
+
+    assert result.exit_code == 2
+    assert "No such option '--parameter'" in result.stderr
 
 
 @pytest.mark.parametrize("command", ["up", "package", "plan", "destroy", "status"])

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from deployer.cli import cli
 from deployer.errors import ExitCode
 
-COMMANDS = ["package", "up", "plan", "destroy", "status", "send"]
+COMMANDS = ["validate", "package", "up", "plan", "destroy", "status", "send"]
 
 
 def help_text(*args: str) -> str:
@@ -22,11 +22,12 @@ def help_text(*args: str) -> str:
 def test_group_help_lists_every_exit_code_with_its_meaning() -> None:
     text = help_text()
 
-    table = dict(re.findall(r"^    ([0-9])  (.+)$", text, flags=re.MULTILINE))
+    table = dict(re.findall(r"^    ([0-9]+) +(.+)$", text, flags=re.MULTILINE))
     assert sorted(int(code) for code in table) == [int(code) for code in ExitCode]
     assert "no-op" in table["0"] and "bug" in table["1"]
     assert "config" in table["2"] and "emulator" in table["2"]
     assert "pre-flight" in table["3"] and "failed" in table["4"] and "timeout" in table["5"]
+    assert "Ctrl-C" in table["130"] and "CloudFormation carries on" in table["130"]
 
 
 def test_group_help_explains_envs_and_a_typical_session() -> None:

@@ -14,6 +14,9 @@ from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")
 
+# A changed handler that still passes the gate (it compiles and has lambda_handler).
+HANDLER_V2 = 'def lambda_handler(event, context):\n    return {"retried": 0, "v": 2}\n'
+
 
 @pytest.fixture
 def log() -> CallLog:
@@ -65,7 +68,7 @@ def test_a_partial_package_lists_uploads_and_the_manifest_keeps_the_skipped(
     counted: Cli, project: Path
 ) -> None:
     counted("package", "--env", "dev")
-    (project / "code" / "python" / "disa_retry" / "handler.py").write_text("# v2\n")
+    (project / "code" / "python" / "disa_retry" / "handler.py").write_text(HANDLER_V2)
 
     result = counted("package", "--env", "dev", "--output", "json")
 
@@ -83,7 +86,7 @@ def test_changing_one_handler_uploads_that_zip_and_the_templates_above_it(
     counted: Cli, log: CallLog, project: Path
 ) -> None:
     counted("package", "--env", "dev")
-    (project / "code" / "python" / "disa_retry" / "handler.py").write_text("# v2\n")
+    (project / "code" / "python" / "disa_retry" / "handler.py").write_text(HANDLER_V2)
     log.clear()
 
     result = counted("package", "--env", "dev")

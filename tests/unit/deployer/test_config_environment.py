@@ -34,3 +34,30 @@ def test_disa_local_port(case: str, config: EnvConfig, environ: dict[str, str], 
 def test_an_invalid_disa_local_port_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match=r"DISA_LOCAL_PORT: expected a port number 1024-65535"):
         apply_environment(LOCAL, {"DISA_LOCAL_PORT": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(True, "true"), (False, "false"), (5, "5"), (1.5, "1.5"), (None, ""), ("x", "x")],
+)
+def test_a_parameter_becomes_the_string_cloudformation_receives(value: object, text: str) -> None:
+    from deployer.config.validation import parameter_string
+
+    assert parameter_string(Path("e.yaml"), "parameters.P", value) == text
+
+
+def test_values_remember_the_line_they_were_written_on(tmp_path: Path) -> None:
+    from deployer.config.environment import load_env_config
+
+    (tmp_path / "dev.yaml").write_text(
+        'region: us-east-1\naccount_id: "123456789012"\nproject: shop\n'
+        "parameters:\n  MaxAttempts: 3\n"
+    )
+
+    origins = load_env_config(tmp_path, "dev").origins
+
+    assert (origins["project"].line, origins["project"].column) == (3, 10)
+    assert (origins["parameters.MaxAttempts"].line, origins["parameters.MaxAttempts"].column) == (
+        5,
+        16,
+    )
