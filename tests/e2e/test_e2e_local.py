@@ -189,6 +189,9 @@ def test_open_circuit_defers_without_an_attempt_then_the_retry_sends(
         set_environment(system, function, **FAST_RETRY)
     cloudwatch, alarm = system.client("cloudwatch"), system.outputs["CircuitAlarmName"]
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="e2e outage")
+    # Warm workers cache the alarm state for 10 s, as warm Lambda containers do; no cache
+    # here (a configuration change also means fresh workers, as on AWS).
+    saved = set_environment(system, "disa-local-process", ALARM_CACHE_SECONDS="0")
     try:
         deferred = send(system, "wait for the breaker")
         assert deferred.status == "Failure", deferred.trail
@@ -197,6 +200,7 @@ def test_open_circuit_defers_without_an_attempt_then_the_retry_sends(
         assert not [n for n in received(system, inbox, 1) if n["id"] == deferred.item_id]
     finally:
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="e2e over")
+        set_environment(system, "disa-local-process", **saved)
 
     def successful() -> dict[str, Any] | None:
         current = item(system, deferred.item_id)

@@ -1,18 +1,21 @@
-"""Patch 1 — Lambda functions run without Docker.
+"""Patch: Lambda functions run without Docker, in warm workers, and log like Lambda.
 
 What moto lacks: ``LambdaFunction._invoke_lambda`` is the single place moto runs function
 code, and it only knows how to do that in a Docker container (without Docker every invoke
-returns "error running docker").
+returns "error running docker"); the output it logs is one stream per invocation.
 
-What the patch does: it replaces that one method. The function's own zip is unpacked once
-per code SHA-256 under the emulator's state dir, then each invocation runs
-``lambda_bootstrap.py`` in a fresh ``sys.executable -I`` subprocess with the function's
+What the patch does: it replaces that one method. The function's zip is unpacked once per
+code SHA-256 under the emulator's state dir; invocations go to a pool of warm workers
+(:mod:`deployer.local.workers`) per function configuration, each started with the function's
 environment variables, the variables the Lambda runtime sets, fake credentials, the region and
-``AWS_ENDPOINT_URL`` pointing back at the emulator, and a context object whose
-``get_remaining_time_in_millis`` honours the function's Timeout. The result keeps moto's
-contract ``(payload, errored, logs)``; a function error's payload is Lambda's
-``{"errorType": <exception class name>, "errorMessage", "stackTrace"}``, so a Step Functions
-``Catch`` on ``PublishError`` matches exactly as on AWS.
+``AWS_ENDPOINT_URL`` pointing back at the emulator (nothing else of the emulator's
+environment). The pool's size is the function's reserved concurrency, else
+:data:`DEFAULT_POOL_SIZE`. Each invocation's output goes to the function's log group
+(:mod:`deployer.local.lambda_logs`). The result keeps moto's contract ``(payload, errored,
+logs)``; a function error's payload is Lambda's ``{"errorType": <exception class name>,
+"errorMessage", "stackTrace"}``, so a Step Functions ``Catch`` on ``PublishError`` matches
+exactly as on AWS. The emulator's lock is let go while the worker runs: the function calls
+back into the emulator.
 """
 
 from __future__ import annotations
@@ -20,51 +23,66 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 import os
-import subprocess
-import sys
 import tempfile
 import threading
-import time
-import uuid
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction
+from deployer.local import lambda_logs
+from deployer.local.patches import Installer, Patch
+from deployer.local.serial import MOTO_LOCK
+from deployer.local.workers import FunctionSpec, Invocation, Pool, Worker, failure
 
-from deployer.local.patches import replace_attribute
-
-LOG = logging.getLogger("disa.local.lambda")
-BOOTSTRAP = Path(__file__).resolve().parents[1] / "lambda_bootstrap.py"
-# Seconds allowed beyond the function's Timeout for interpreter start-up and teardown.
-START_GRACE_SECONDS = 3
+DEFAULT_POOL_SIZE = 4
 # Variables of the emulator's own environment a function may see; everything else
 # (the developer's AWS credentials above all) stays out.
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
 
 
-@dataclass
-class RuntimeSettings:
-    endpoint: str = "http://127.0.0.1:5000"
-    code_cache: Path = Path(tempfile.gettempdir()) / "disa-local-lambda"
+class Runtime:
+    """The patch's state in the emulator: where code goes, and one pool per function."""
+
+    def __init__(self) -> None:
+        self.endpoint = "http://127.0.0.1:5000"
+        self.code_cache = Path(tempfile.gettempdir()) / "disa-local-lambda"
+        self.pools: dict[str, Pool] = {}
+        self.lock = threading.Lock()
+
+    def pool_for(self, function: Any) -> Pool:
+        spec = function_spec(function, self.code_cache)
+        with self.lock:
+            pool = self.pools.get(spec.arn)
+            if pool is not None and pool.spec == spec:
+                return pool
+            if pool is not None:
+                pool.retire()  # the code or configuration changed: fresh workers from now on
+            pool = self.pools[spec.arn] = Pool(spec, lambda: start_worker(function, spec))
+            return pool
+
+    def retire_all(self) -> None:
+        with self.lock:
+            pools, self.pools = list(self.pools.values()), {}
+        for pool in pools:
+            pool.retire()
 
 
-SETTINGS = RuntimeSettings()
+RUNTIME = Runtime()
 _UNPACK_LOCK = threading.Lock()
 
 
-def install(endpoint: str, code_cache: Path) -> None:
-    """Point functions back at ``endpoint`` and run them from zips unpacked in ``code_cache``."""
-    SETTINGS.endpoint = endpoint
-    SETTINGS.code_cache = code_cache
-    replace_attribute(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+def install(installer: Installer) -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    RUNTIME.endpoint = installer.settings.endpoint
+    RUNTIME.code_cache = installer.settings.state_dir / "lambda-code"
+    installer.replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+    installer.on_undo(RUNTIME.retire_all)
 
 
 def unpack_code(code_bytes: bytes, cache: Path) -> Path:
-    """Directory holding the unpacked zip, shared by every invocation of the same code."""
+    """Directory holding the unpacked zip, shared by every worker of the same code."""
     digest = hashlib.sha256(code_bytes).hexdigest()
     target = cache / digest
     with _UNPACK_LOCK:
@@ -77,7 +95,20 @@ def unpack_code(code_bytes: bytes, cache: Path) -> Path:
     return target
 
 
-def function_environment(function: Any, request_id: str, deadline_ms: int) -> dict[str, str]:
+def function_spec(function: Any, cache: Path) -> FunctionSpec:
+    variables = {k: str(v) for k, v in (function.environment_vars or {}).items()}
+    reserved = function.reserved_concurrency
+    return FunctionSpec(
+        arn=function.function_arn,
+        code_dir=unpack_code(function.code_bytes, cache),
+        handler=str(function.handler),
+        timeout=float(function.timeout or 3),
+        environment=tuple(sorted(variables.items())),
+        pool_size=int(reserved) if reserved else DEFAULT_POOL_SIZE,
+    )
+
+
+def function_environment(function: Any, stream: str) -> dict[str, str]:
     """What a Lambda execution environment would hold, pointed at the emulator."""
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     env.update(
@@ -88,7 +119,7 @@ def function_environment(function: Any, request_id: str, deadline_ms: int) -> di
             "AWS_LAMBDA_FUNCTION_VERSION": str(function.version),
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
             "AWS_LAMBDA_LOG_GROUP_NAME": function.logs_group_name,
-            "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{request_id}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -96,15 +127,20 @@ def function_environment(function: Any, request_id: str, deadline_ms: int) -> di
             "AWS_SESSION_TOKEN": "testing",
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
-            "DISA_LOCAL_REQUEST_ID": request_id,
-            "DISA_LOCAL_DEADLINE_MS": str(deadline_ms),
             "DISA_LOCAL_FUNCTION_ARN": function.function_arn,
         }
     )
     env.update({key: str(value) for key, value in (function.environment_vars or {}).items()})
     # Set last: a function must never talk to real AWS from the emulator.
-    env["AWS_ENDPOINT_URL"] = SETTINGS.endpoint
+    env["AWS_ENDPOINT_URL"] = RUNTIME.endpoint
     return env
+
+
+def start_worker(function: Any, spec: FunctionSpec) -> Worker:
+    stream = lambda_logs.stream_name(str(function.version))
+    worker = Worker(spec, function_environment(function, stream), stream)
+    worker.start()
+    return worker
 
 
 def event_json(event: Any) -> str:
@@ -112,60 +148,66 @@ def event_json(event: Any) -> str:
     return "{}" if event is None or event == "{}" else json.dumps(event)
 
 
-def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    self.logs_backend.ensure_log_group(self.logs_group_name)
-    request_id = str(uuid.uuid4())
-    timeout = int(self.timeout or 3)
-    outcome, logs = run_handler(self, event_json(event), request_id, timeout)
-    self.save_logs(logs)
-    for line in logs.splitlines():
-        LOG.info("%s %s", self.function_name, line)
-    if outcome.get("ok"):
-        return json.dumps(outcome.get("payload")), False, logs
-    error = dict(outcome.get("error") or {})
-    error.setdefault("requestId", request_id)
-    return json.dumps(error), True, logs
-
-
-def run_handler(
-    function: Any, event: str, request_id: str, timeout: int
-) -> tuple[dict[str, Any], str]:
-    """Run one invocation; returns the bootstrap's outcome and the captured output."""
+def run_invocation(function: Any, event: str) -> Invocation:
+    """One invocation on a warm worker of ``function`` (started if none is idle)."""
     if not getattr(function, "code_bytes", b""):
-        return _failure("Runtime.InvalidEntrypoint", "the function has no zip code"), ""
-    code_dir = unpack_code(function.code_bytes, SETTINGS.code_cache)
-    deadline_ms = int(time.time() * 1000) + timeout * 1000
-    env = function_environment(function, request_id, deadline_ms)
-    with tempfile.TemporaryDirectory(prefix="disa-invoke-") as scratch:
-        result_file = Path(scratch) / "result.json"
-        command = [sys.executable, "-I", str(BOOTSTRAP), str(code_dir), str(function.handler)]
-        command.append(str(result_file))
+        outcome = failure("Runtime.InvalidEntrypoint", "the function has no zip code")
+        return Invocation("", outcome, [], 0.0, "")
+    with MOTO_LOCK:
+        pool = RUNTIME.pool_for(function)
+    with MOTO_LOCK.released():
+        worker = pool.acquire()
         try:
-            done = subprocess.run(
-                command,
-                input=event,
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=scratch,
-                timeout=timeout + START_GRACE_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as expired:
-            message = f"Task timed out after {timeout:.2f} seconds"
-            return _failure("Sandbox.Timedout", message), _text(expired.stdout)
-        logs = done.stdout + done.stderr
-        if not result_file.exists():
-            message = f"Runtime exited with error: exit status {done.returncode}"
-            return _failure("Runtime.ExitError", message), logs
-        return json.loads(result_file.read_text(encoding="utf-8")), logs
+            if worker.init_error is not None:
+                outcome = {"ok": False, "error": worker.init_error}
+                init_output = worker.take_output()
+                return Invocation("init", outcome, [], 0.0, worker.stream, 0.0, init_output)
+            return worker.invoke(event)
+        finally:
+            pool.release(worker)
 
 
-def _failure(error_type: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"errorType": error_type, "errorMessage": message}}
+def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    invocation = run_invocation(self, event_json(event))
+    events = lambda_logs.invocation_events(invocation, int(self.memory_size or 128))
+    if invocation.stream:
+        with MOTO_LOCK:
+            self.logs_backend.ensure_log_group(self.logs_group_name)
+            self.logs_backend.ensure_log_stream(self.logs_group_name, invocation.stream)
+            self.logs_backend.put_log_events(self.logs_group_name, invocation.stream, events)
+    outcome, tail = invocation.outcome, lambda_logs.tail_text(events)
+    if outcome.get("ok"):
+        return json.dumps(outcome.get("payload")), False, tail
+    error = dict(outcome.get("error") or {})
+    error.setdefault("requestId", invocation.request_id)
+    return json.dumps(error), True, tail
 
 
-def _text(output: bytes | str | None) -> str:
-    if isinstance(output, bytes):
-        return output.decode("utf-8", "replace")
-    return output or ""
+PATCH = Patch(
+    name="lambda_workers",
+    requires=(
+        ("moto.awslambda.models", "LambdaFunction._invoke_lambda"),
+        ("moto.awslambda.models", "LambdaFunction.invoke"),
+        ("moto.logs.models", "LogsBackend.ensure_log_group"),
+        ("moto.logs.models", "LogsBackend.ensure_log_stream"),
+        ("moto.logs.models", "LogsBackend.put_log_events"),
+    ),
+    fields={
+        "LambdaFunction": (
+            "code_bytes",
+            "handler",
+            "environment_vars",
+            "timeout",
+            "logs_backend",
+            "function_name",
+            "function_arn",
+            "region",
+            "run_time",
+            "memory_size",
+            "version",
+            "logs_group_name",
+            "reserved_concurrency",
+        ),
+    },
+    install=install,
+)
