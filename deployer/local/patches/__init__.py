@@ -29,6 +29,7 @@ REGISTRY: tuple[str, ...] = (
     "stream_mappings",
     "nested_stacks",
     "state_machines",
+    "sfn_reuse",
     "schedules",
     "cfn_resources",
     "stack_execution",
