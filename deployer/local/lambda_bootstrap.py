@@ -17,8 +17,8 @@ globals and per-container caches stay warm between them. The protocol, one JSON 
   ``max_rss_kb``.
 
 Whatever the handler prints (stdout and stderr share one pipe, so their order is kept) is the
-invocation's log; after each invocation a line ``END_MARKER + request id`` closes it, so the
-emulator knows where one invocation's output ends.
+invocation's log; a line ``END_MARKER + "init"`` after the import and ``END_MARKER + request
+id`` after each invocation close each phase's output, so the emulator knows where it ends.
 """
 
 from __future__ import annotations
@@ -100,6 +100,12 @@ def _send(out: IO[str], message: dict[str, Any]) -> None:
     out.flush()
 
 
+def _close_output(phase: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(1, f"{END_MARKER}{phase}\n".encode())
+
+
 def serve(code_dir: str, handler: str, result_fd: int) -> int:
     # The protocol's stdin is ours; the handler gets an empty one, as on Lambda.
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -108,6 +114,9 @@ def serve(code_dir: str, handler: str, result_fd: int) -> int:
     results = os.fdopen(result_fd, "w", encoding="utf-8")
     started = time.monotonic()
     function = load_handler(code_dir, handler)
+    if isinstance(function, dict):  # logged as the runtime logs a failed init
+        print(f"[ERROR] {function['errorType']}: {function['errorMessage']}", file=sys.stderr)
+    _close_output("init")  # what the import printed is the init phase's output
     if isinstance(function, dict):
         _send(results, {"ready": False, "error": function})
         return 1
@@ -115,9 +124,7 @@ def serve(code_dir: str, handler: str, result_fd: int) -> int:
     for line in requests:
         request = json.loads(line)
         outcome = invoke(function, request)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.write(1, f"{END_MARKER}{request['id']}\n".encode())
+        _close_output(request["id"])
         outcome["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         _send(results, outcome)
     return 0

@@ -95,11 +95,13 @@ class Worker:
             thread.start()
         self.init_ms: float | None = None
         self.init_error: dict[str, Any] | None = None
+        self.init_output: list[tuple[int, str]] = []
         self.fresh = True
 
     def start(self) -> bool:
         """Wait for the init phase; False (with ``init_error`` set) if it failed."""
         answer = self._answer(self.spec.timeout + INIT_GRACE_SECONDS)
+        self.init_output = self._output_of("init", wait=answer is not None)
         if answer is not None and answer.get("ready"):
             self.init_ms = float(answer.get("init_ms", 0.0))
             return True
@@ -117,7 +119,7 @@ class Worker:
         request_id = str(uuid.uuid4())
         started = time.monotonic()
         deadline_ms = now_ms() + int(self.spec.timeout * 1000)
-        init_output = self.take_output() if self.fresh else []
+        init_output = self.init_output if self.fresh else []
         request = {"id": request_id, "deadline_ms": deadline_ms, "event": event}
         answer = self._send(request)
         duration = (time.monotonic() - started) * 1000
@@ -145,11 +147,6 @@ class Worker:
             self.process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-
-    def take_output(self) -> list[tuple[int, str]]:
-        with self._changed:
-            lines, self._output = self._output, []
-            return lines
 
     def _send(self, request: dict[str, Any]) -> dict[str, Any] | str | None:
         stdin: IO[bytes] | None = self.process.stdin

@@ -36,6 +36,7 @@ REGISTRY: tuple[str, ...] = (
     "cfn_model_fixes",
     "s3_public_access",
     "holdings",
+    "routing_cache",
 )
 _MISSING = object()
 

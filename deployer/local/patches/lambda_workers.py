@@ -160,7 +160,7 @@ def run_invocation(function: Any, event: str) -> Invocation:
         try:
             if worker.init_error is not None:
                 outcome = {"ok": False, "error": worker.init_error}
-                init_output = worker.take_output()
+                init_output = worker.init_output
                 return Invocation("init", outcome, [], 0.0, worker.stream, 0.0, init_output)
             return worker.invoke(event)
         finally:

@@ -1,0 +1,133 @@
+"""Pure parts of local mode: the state dir's record, lock and loss notice; Lambda's log lines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from deployer.errors import EmulatorError
+from deployer.local import lambda_logs
+from deployer.local.records import (
+    EmulatorRecord,
+    Holdings,
+    loss_notice,
+    owner_lock,
+    read_holdings,
+    read_record,
+    remove_record,
+    write_record,
+)
+from deployer.local.workers import Invocation
+
+RECORD = EmulatorRecord(pid=4711, port=4599, started_at=1_700_000_000.0)
+
+
+def test_the_notice_counts_the_items_lost_per_table() -> None:
+    tables = {"us-east-1/disa-local-messages": 37, "us-east-1/empty": 0, "us-east-1/other": 1}
+    holdings = Holdings(4711, 1_700_000_100.0, tables)
+
+    notice = loss_notice(RECORD, holdings)
+
+    assert notice.startswith("The local emulator (pid 4711, port 4599, started ")
+    assert "stopped without `disa-deploy destroy`" in notice
+    assert "Local state lives only in the emulator's memory" in notice
+    assert "with 38 items (disa-local-messages: 37, other: 1) as counted at " in notice
+
+
+@pytest.mark.parametrize(
+    ("case", "holdings"),
+    [("no holdings recorded", None), ("holdings of another emulator", Holdings(1, 0.0, {"t": 5}))],
+)
+def test_the_notice_says_when_it_cannot_count(case: str, holdings: Holdings | None) -> None:
+    notice = loss_notice(RECORD, holdings)
+
+    assert "everything deployed on it is lost (no count of its items was recorded)" in notice
+
+
+def test_one_item_is_not_items() -> None:
+    assert "with 1 item (t: 1) as" in loss_notice(RECORD, Holdings(4711, 0.0, {"r/t": 1}))
+
+
+def test_record_and_holdings_round_trip_and_are_removed_together(tmp_path: Path) -> None:
+    write_record(tmp_path, RECORD)
+    (tmp_path / "holdings.json").write_text(
+        json.dumps({"pid": 4711, "recorded_at": 5.0, "tables": {"r/t": 2}})
+    )
+
+    assert read_record(tmp_path) == RECORD
+    assert read_holdings(tmp_path) == Holdings(4711, 5.0, {"r/t": 2})
+    remove_record(tmp_path)
+    assert read_record(tmp_path) is None and read_holdings(tmp_path) is None
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"pid": "x"}', "[]", '{"pid": 1}'])
+def test_unreadable_holdings_are_none(tmp_path: Path, text: str) -> None:
+    (tmp_path / "holdings.json").write_text(text)
+
+    assert read_holdings(tmp_path) is None
+
+
+def test_a_second_owner_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
+    with owner_lock(tmp_path, timeout=5), pytest.raises(EmulatorError) as caught:  # noqa: SIM117
+        with owner_lock(tmp_path, timeout=0.2):
+            pass
+
+    assert "another disa-deploy command of this project" in caught.value.message
+    with owner_lock(tmp_path, timeout=0.2):  # free again once the first let go
+        pass
+
+
+def invocation(**fields: object) -> Invocation:
+    values: dict[str, object] = {
+        "request_id": "rid-1",
+        "outcome": {"ok": True, "payload": 1, "max_rss_kb": 51200},
+        "output": [(1000, "hello"), (1001, "")],
+        "duration_ms": 12.345,
+        "stream": "2024/01/02/[$LATEST]" + "a" * 32,
+    }
+    values.update(fields)
+    return Invocation(**values)  # type: ignore[arg-type]
+
+
+def test_an_invocation_is_logged_start_output_end_report() -> None:
+    events = lambda_logs.invocation_events(invocation(), memory_mb=256)
+
+    messages = [event["message"] for event in events]
+    assert messages == [
+        "START RequestId: rid-1 Version: $LATEST",
+        "hello",
+        " ",
+        "END RequestId: rid-1",
+        "REPORT RequestId: rid-1\tDuration: 12.35 ms\tBilled Duration: 13 ms\t"
+        "Memory Size: 256 MB\tMax Memory Used: 50 MB",
+    ]
+    stamps = [event["timestamp"] for event in events]
+    assert stamps == sorted(stamps)
+
+
+def test_a_first_invocation_logs_init_output_and_duration() -> None:
+    first = invocation(init_ms=250.0, init_output=[(900, "importing")])
+
+    messages = [event["message"] for event in lambda_logs.invocation_events(first, 128)]
+
+    assert messages[0] == "importing"
+    assert messages[-1].endswith("\tInit Duration: 250.00 ms")
+
+
+def test_a_timeout_is_logged_as_lambda_logs_it() -> None:
+    error = {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 3.00 seconds"}
+    timed_out = invocation(outcome={"ok": False, "error": error}, timed_out=True)
+
+    messages = [event["message"] for event in lambda_logs.invocation_events(timed_out, 128)]
+
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z rid-1 Task timed out after 3\.00 seconds"
+    assert re.fullmatch(pattern, messages[-3])
+
+
+def test_stream_names_are_lambdas() -> None:
+    name = lambda_logs.stream_name(now=1_704_164_645.0)
+
+    assert re.fullmatch(r"2024/01/02/\[\$LATEST\][0-9a-f]{32}", name)
