@@ -32,6 +32,8 @@ END_MARKER = "\x1edisa-local-end "  # as lambda_bootstrap.END_MARKER (it imports
 INIT_GRACE_SECONDS = 10.0
 # Seconds to wait for an invocation's output to be closed after its result arrived.
 OUTPUT_GRACE_SECONDS = 5.0
+# An idle worker is stopped after this long, as Lambda reclaims idle environments.
+IDLE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Worker:
         self.init_error: dict[str, Any] | None = None
         self.init_output: list[tuple[int, str]] = []
         self.fresh = True
+        self.idle_since = time.monotonic()
 
     def start(self) -> bool:
         """Wait for the init phase; False (with ``init_error`` set) if it failed."""
@@ -246,6 +249,7 @@ class Pool:
         """Back to the idle list if it is still healthy, else gone (the next call replaces it)."""
         with self._lock:
             if worker.alive() and worker.init_error is None and not self._retired:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
                 self._lock.notify()
                 return
@@ -257,6 +261,16 @@ class Pool:
             self._retired, idle, self._idle = True, self._idle, []
         for worker in idle:
             worker.kill()
+
+    def reap(self, now: float, idle_seconds: float = IDLE_SECONDS) -> int:
+        """Stop the workers idle for ``idle_seconds``; how many were stopped."""
+        with self._lock:
+            stale = [w for w in self._idle if now - w.idle_since >= idle_seconds]
+            self._idle = [w for w in self._idle if w not in stale]
+        for worker in stale:
+            worker.kill()
+            self._forget()
+        return len(stale)
 
     def _forget(self) -> None:
         with self._lock:

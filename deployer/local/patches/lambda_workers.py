@@ -26,6 +26,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from deployer.local.serial import MOTO_LOCK
 from deployer.local.workers import FunctionSpec, Invocation, Pool, Worker, failure
 
 DEFAULT_POOL_SIZE = 4
+REAP_SECONDS = 30.0  # how often idle workers are looked for (workers.IDLE_SECONDS)
 # Variables of the emulator's own environment a function may see; everything else
 # (the developer's AWS credentials above all) stays out.
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
@@ -61,6 +63,17 @@ class Runtime:
             pool = self.pools[spec.arn] = Pool(spec, lambda: start_worker(function, spec))
             return pool
 
+    def reap_idle(self) -> None:
+        with self.lock:
+            pools = list(self.pools.values())
+        for pool in pools:
+            pool.reap(time.monotonic())
+
+    def reap_forever(self) -> None:
+        while True:
+            time.sleep(REAP_SECONDS)
+            self.reap_idle()
+
     def retire_all(self) -> None:
         with self.lock:
             pools, self.pools = list(self.pools.values()), {}
@@ -79,6 +92,8 @@ def install(installer: Installer) -> None:
     RUNTIME.code_cache = installer.settings.state_dir / "lambda-code"
     installer.replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
     installer.on_undo(RUNTIME.retire_all)
+    if installer.settings.start_threads:
+        threading.Thread(target=RUNTIME.reap_forever, name="worker-reaper", daemon=True).start()
 
 
 def unpack_code(code_bytes: bytes, cache: Path) -> Path:

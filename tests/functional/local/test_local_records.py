@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,80 @@ def test_stream_names_are_lambdas() -> None:
     name = lambda_logs.stream_name(now=1_704_164_645.0)
 
     assert re.fullmatch(r"2024/01/02/\[\$LATEST\][0-9a-f]{32}", name)
+
+
+def test_a_second_owner_waits_for_the_first_to_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import ExitStack
+
+    from deployer.local import records
+
+    first = ExitStack()
+    first.enter_context(owner_lock(tmp_path, timeout=5))
+    waits: list[float] = []
+
+    def first_lets_go_while_the_second_waits(seconds: float) -> None:
+        waits.append(seconds)
+        first.close()
+
+    monkeypatch.setattr(records.time, "sleep", first_lets_go_while_the_second_waits)
+
+    with owner_lock(tmp_path, timeout=60):
+        pass
+
+    assert waits == [records.LOCK_POLL_SECONDS]
+
+
+class FakeWorker:
+    def __init__(self) -> None:
+        self.init_error = None
+        self.killed = False
+        self.idle_since = 0.0
+
+    def alive(self) -> bool:
+        return not self.killed
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def pool(size: int = 2) -> tuple[Any, list[FakeWorker]]:
+    from deployer.local.workers import FunctionSpec, Pool
+
+    spawned: list[FakeWorker] = []
+
+    def spawn() -> FakeWorker:
+        spawned.append(FakeWorker())
+        return spawned[-1]
+
+    spec = FunctionSpec("arn", Path("."), "app.handler", 3.0, (), size)
+    return Pool(spec, spawn), spawned
+
+
+def test_a_pool_reuses_idle_workers_and_replaces_dead_ones() -> None:
+    workers, spawned = pool()
+
+    first = workers.acquire()
+    workers.release(first)
+    again = workers.acquire()
+    again.kill()  # it died between invocations
+    workers.release(again)
+    replaced = workers.acquire()
+
+    assert again is first and replaced is not first
+    assert len(spawned) == 2 and workers.size == 1
+
+
+def test_idle_workers_are_reaped_and_a_retired_pool_keeps_none() -> None:
+    workers, spawned = pool()
+    one, two = workers.acquire(), workers.acquire()
+    workers.release(one)
+    one.idle_since = 0.0
+
+    assert workers.reap(now=599.0, idle_seconds=600.0) == 0
+    assert workers.reap(now=600.0, idle_seconds=600.0) == 1
+    assert one.killed and workers.size == 1
+    workers.retire()
+    workers.release(two)
+    assert two.killed and workers.size == 0
