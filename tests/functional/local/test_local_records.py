@@ -189,12 +189,26 @@ def test_a_pool_reuses_idle_workers_and_replaces_dead_ones() -> None:
     first = workers.acquire()
     workers.release(first)
     again = workers.acquire()
-    again.kill()  # it died between invocations
     workers.release(again)
+    again.kill()  # it died while idle
     replaced = workers.acquire()
 
     assert again is first and replaced is not first
     assert len(spawned) == 2 and workers.size == 1
+
+
+def test_a_full_pool_makes_the_next_invocation_wait_for_a_worker() -> None:
+    import threading
+
+    workers, spawned = pool(size=1)
+    held = workers.acquire()
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(workers.acquire()))
+    waiter.start()
+    workers.release(held)
+    waiter.join(60)
+
+    assert got == [held] and len(spawned) == 1
 
 
 def test_idle_workers_are_reaped_and_a_retired_pool_keeps_none() -> None:
