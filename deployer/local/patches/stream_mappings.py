@@ -114,14 +114,7 @@ class StreamPoller:
             if not batch.records:
                 cursor.batches.pop(0)
                 return True
-            function = function_of(esm)
-            try:
-                event: str | None = json.dumps(
-                    {"Records": [rules.lambda_record(r.to_json(), esm) for r in batch.records]}
-                )
-            except Exception:  # noqa: BLE001 - an unserialisable record fails its batch only
-                LOG.exception("mapping %s: a batch could not be serialised", esm.uuid)
-                event = None
+            function, event = function_of(esm), batch_event(esm, batch.records)
         outcome = invoke(esm, function, event)
         with MOTO_LOCK:
             return self._settle(esm, cursor, batch, outcome)
@@ -236,6 +229,15 @@ def select_batch(items: list[Any], start: int, esm: Any) -> tuple[list[Any], int
     return batch, position
 
 
+def batch_event(esm: Any, records: list[Any]) -> str | None:
+    """The event Lambda would send; None if a record cannot be serialised (the batch fails)."""
+    try:
+        return json.dumps({"Records": [rules.lambda_record(r.to_json(), esm) for r in records]})
+    except Exception:  # noqa: BLE001 - an unserialisable record fails its batch only
+        LOG.exception("mapping %s: a batch could not be serialised", esm.uuid)
+        return None
+
+
 def function_of(esm: Any) -> Any:
     return lambda_backends[esm.account_id][esm.region].get_function(esm.function_arn)
 
@@ -290,23 +292,11 @@ PATCH = Patch(
         "Table": ("stream_shard", "latest_stream_label", "stream_specification", "table_arn"),
         "LambdaBackend": ("_event_source_mappings",),
         "DynamoDBBackend": ("tables",),
-        "EventSourceMapping": (
-            "uuid",
-            "enabled",
-            "batch_size",
-            "filter_criteria",
-            "function_response_types",
-            "starting_position",
-            "max_retry_attempts",
-            "max_record_age",
-            "max_batch_window",
-            "bisect_on_error",
-            "destination_config",
-            "function_arn",
-            "region",
-            "account_id",
-            "event_source_arn",
-        ),  # fmt: skip
+        "EventSourceMapping": tuple(
+            "uuid enabled batch_size filter_criteria function_response_types starting_position"
+            " max_retry_attempts max_record_age max_batch_window bisect_on_error"
+            " destination_config function_arn region account_id event_source_arn".split()
+        ),
     },
     install=install,
 )
