@@ -293,9 +293,7 @@ PATCH = Patch(
         "LambdaBackend": ("_event_source_mappings",),
         "DynamoDBBackend": ("tables",),
         "EventSourceMapping": tuple(
-            "uuid enabled batch_size filter_criteria function_response_types starting_position"
-            " max_retry_attempts max_record_age max_batch_window bisect_on_error"
-            " destination_config function_arn region account_id event_source_arn".split()
+            ["uuid", "enabled", "batch_size", "filter_criteria", "function_response_types", "starting_position", "max_retry_attempts", "max_record_age", "max_batch_window", "bisect_on_error", "destination_config", "function_arn", "region", "account_id", "event_source_arn"]
         ),
     },
     install=install,
