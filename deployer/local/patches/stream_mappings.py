@@ -274,6 +274,11 @@ def discard(
         sns_backends[account_id][region].publish(body, arn=destination)
 
 
+MAPPING_FIELDS = (
+    "uuid enabled batch_size filter_criteria function_response_types starting_position"
+    " max_retry_attempts max_record_age max_batch_window bisect_on_error destination_config"
+    " function_arn region account_id event_source_arn"
+)
 PATCH = Patch(
     name="stream_mappings",
     requires=(
@@ -292,9 +297,7 @@ PATCH = Patch(
         "Table": ("stream_shard", "latest_stream_label", "stream_specification", "table_arn"),
         "LambdaBackend": ("_event_source_mappings",),
         "DynamoDBBackend": ("tables",),
-        "EventSourceMapping": tuple(
-            ["uuid", "enabled", "batch_size", "filter_criteria", "function_response_types", "starting_position", "max_retry_attempts", "max_record_age", "max_batch_window", "bisect_on_error", "destination_config", "function_arn", "region", "account_id", "event_source_arn"]
-        ),
+        "EventSourceMapping": tuple(MAPPING_FIELDS.split()),
     },
     install=install,
 )
