@@ -27,6 +27,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,8 @@ def run_invocation(function: Any, event: str) -> Invocation:
             if worker.init_error is not None:
                 outcome = {"ok": False, "error": worker.init_error}
                 init_output = worker.init_output
-                return Invocation("init", outcome, [], 0.0, worker.stream, 0.0, init_output)
+                request_id = str(uuid.uuid4())
+                return Invocation(request_id, outcome, [], 0.0, worker.stream, 0.0, init_output)
             return worker.invoke(event)
         finally:
             pool.release(worker)
