@@ -119,7 +119,7 @@ def start_profiler(state_dir: Path, out: Path) -> subprocess.Popen[bytes] | None
         log("py-spy not found (pip install py-spy): no profile")
         return None
     out.mkdir(parents=True, exist_ok=True)
-    command = ["py-spy", "record", "--pid", str(record.pid), "--format",
+    command = ["py-spy", "record", "--pid", str(record.pid), "--gil", "--nonblocking", "--format",
                "raw", "--rate", "100", "--output", str(out / "emulator.folded")]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -56,6 +56,10 @@ class Cursor:
     position: int  # index into shard.items of the next record not yet taken
     batches: list[Batch] = field(default_factory=list)  # taken, not finished, in order
     not_before: float = 0.0
+    # Records after ``position`` already filtered (``matched`` passed) while a batching
+    # window was open: each record is shaped and filtered once, not on every wake-up.
+    scanned: int = -1
+    matched: list[Any] = field(default_factory=list)
 
 
 class StreamPoller:
@@ -122,15 +126,18 @@ class StreamPoller:
     def _take(self, esm: Any, cursor: Cursor, now: float) -> bool:
         if cursor.batches:
             return True
-        items = cursor.shard.items
-        chosen, end = select_batch(items, cursor.position, esm)
+        items, size = cursor.shard.items, int(esm.batch_size or 100)
+        start = max(cursor.scanned, cursor.position)
+        more, end = select_batch(items, start, esm, size - len(cursor.matched))
+        chosen, cursor.scanned = cursor.matched + more, end
         if not chosen:
-            cursor.position = end
+            cursor.position, cursor.matched = end, []
             return False
         oldest = rules.created_at(chosen[0].to_json())
         if end >= len(items) and not rules.batch_ready(esm, len(chosen), oldest, now):
-            return False  # wait for the batching window (the scan is redone then)
-        cursor.position = end
+            cursor.matched = chosen  # wait for the batching window
+            return False
+        cursor.position, cursor.matched = end, []
         cursor.batches.append(Batch(chosen))
         return True
 
@@ -209,15 +216,18 @@ def is_enabled(esm: Any) -> bool:
     return str(esm.enabled).lower() != "false"
 
 
-def select_batch(items: list[Any], start: int, esm: Any) -> tuple[list[Any], int]:
-    """Up to BatchSize records from ``start`` that pass the filters, and where the scan ended.
+def select_batch(
+    items: list[Any], start: int, esm: Any, limit: int | None = None
+) -> tuple[list[Any], int]:
+    """Up to ``limit`` (BatchSize) records from ``start`` that pass the filters, and where
+    the scan ended.
 
     Filtered-out records are consumed (the cursor moves past them), as Lambda does. A record
     that cannot even be shaped for the filter is taken into the batch, which then fails.
     """
     batch: list[Any] = []
     position = start
-    size = int(esm.batch_size or 100)
+    size = int(esm.batch_size or 100) if limit is None else limit
     while position < len(items) and len(batch) < size:
         try:
             take = rules.record_matches(esm, rules.lambda_record(items[position].to_json(), esm))

@@ -221,3 +221,39 @@ def test_an_unserialisable_batch_counts_as_a_failed_invocation_never_a_hot_loop(
 
     assert run.discarded == [(["2"], "RetryAttemptsExhausted", 1)]
     assert run.cursor.position == 2 and run.cursor.batches == []
+
+
+def test_a_batching_window_gathers_records_and_filters_each_only_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    esm = mapping(max_batch_window=1, batch_size=10)
+    records: list[Any] = []
+    clock = [100.0]
+    poller = stream_mappings.StreamPoller(clock=lambda: clock[0])
+    cursor = stream_mappings.Cursor(SimpleNamespace(items=records, id="shard-1"), 0)
+    filtered: list[str] = []
+    sent: list[list[str]] = []
+    original_matches = stream_records.record_matches
+
+    def counting(esm: Any, record: dict[str, Any]) -> bool:
+        filtered.append(record["dynamodb"]["SequenceNumber"])
+        return original_matches(esm, record)
+
+    def invoke(esm: Any, function: Any, event: str | None) -> tuple[str, int]:
+        sent.append([r["dynamodb"]["SequenceNumber"] for r in json.loads(event or "{}")["Records"]])
+        return ("done", 0)
+
+    monkeypatch.setattr(stream_records, "record_matches", counting)
+    monkeypatch.setattr(stream_mappings, "invoke", invoke)
+    monkeypatch.setattr(stream_mappings, "function_of", lambda esm: None)
+    for n in range(1, 4):  # three records arrive within the window, each waking the poller
+        records.append(FakeStreamRecord(n, created=100.0))
+        clock[0] += 0.1
+        poller.deliver(esm, cursor)
+    assert sent == []
+    clock[0] = 101.0
+    poller.deliver(esm, cursor)
+
+    assert sent == [["1", "2", "3"]]
+    assert filtered == ["1", "2", "3"]
+    assert cursor.position == 3
