@@ -28,7 +28,9 @@ class Emulator(Protocol):
 
     def stop_emulator(self, state_dir: Path) -> bool: ...
 
-    def emulator_status(self, state_dir: Path) -> str | None: ...
+    def emulator_status(
+        self, state_dir: Path, log: Callable[[str], None] | None = None
+    ) -> str | None: ...
 
 
 @dataclass

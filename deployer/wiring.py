@@ -56,7 +56,8 @@ def emulator_endpoint(
     state_dir = project.state_dir("local")
     if start:
         return emulator.ensure_emulator(state_dir, config.emulator_port, ui.progress)
-    return emulator.emulator_status(state_dir)
+    # ui.progress hears when the emulator died since the last `up`, and what was lost.
+    return emulator.emulator_status(state_dir, ui.progress)
 
 
 def connect(

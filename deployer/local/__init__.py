@@ -1,7 +1,7 @@
 """Local mode: DISA on an embedded AWS emulator (moto plus DISA's patches), no account needed.
 
-The deployer uses only these three functions; see ``emulator`` for the process rules and
-``patches`` for what the emulator adds to moto.
+The deployer uses only these three functions; see ``emulator`` for the process rules,
+``records`` for what the state dir holds, and ``patches`` for what the emulator adds to moto.
 """
 
 from __future__ import annotations

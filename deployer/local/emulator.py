@@ -1,10 +1,13 @@
 """Start, reuse, inspect and stop the local emulator: one background process per project.
 
 The emulator runs detached (its own session, so it outlives the command that started it and
-takes its Lambda subprocesses with it when stopped) and keeps its record (pid, port) and log
-under the state dir. The rule it keeps: every path ends in an endpoint or an
-``EmulatorError`` with a clear message within a bounded time, never a hang: a stale record
-is cleaned up and said so, a port held by anything else is refused, start-up has a deadline.
+takes its Lambda workers with it when stopped) and keeps its record (pid, port), holdings and
+log under the state dir (see :mod:`deployer.local.records`). The rules it keeps: one owner per
+emulator (every start, adoption and stop holds the project's lock, so commands started
+together share one emulator); every path ends in an endpoint or an ``EmulatorError`` with a
+clear message within a bounded time, never a hang; an emulator that died is reported, with
+the items lost, never silently replaced; this project's emulator found on the port without
+its record is adopted, a port held by anything else is refused; start-up has a deadline.
 """
 
 from __future__ import annotations
@@ -20,32 +23,31 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from deployer.errors import EmulatorError
+from deployer.local.records import (
+    EmulatorRecord,
+    endpoint_for,
+    loss_notice,
+    owner_lock,
+    read_holdings,
+    read_record,
+    remove_record,
+    write_record,
+)
 
 HEALTH_PATH = "/_disa/health"  # answered by the server, see server.with_health
 SERVICE_NAME = "disa-local-emulator"
-RECORD_FILE = "emulator.json"
 LOG_FILE = "emulator.log"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 PROBE_TIMEOUT_SECONDS = 1.0
+# How long a command waits for another one of the same project to finish starting or
+# stopping the emulator: a start-up takes at most READY_TIMEOUT_SECONDS.
+LOCK_TIMEOUT_SECONDS = READY_TIMEOUT_SECONDS + 30.0
 
-
-@dataclass(frozen=True)
-class EmulatorRecord:
-    pid: int
-    port: int
-
-    @property
-    def endpoint(self) -> str:
-        return endpoint_for(self.port)
-
-
-def endpoint_for(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+__all__ = ["EmulatorRecord", "emulator_status", "ensure_emulator", "stop_emulator"]
 
 
 def ensure_emulator(
@@ -56,36 +58,71 @@ def ensure_emulator(
     ready_timeout: float = READY_TIMEOUT_SECONDS,
 ) -> str:
     """Endpoint of this project's emulator, reusing a healthy one or starting a new one."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    record = read_record(state_dir)
-    if record is not None:
-        if is_alive(record.pid):
-            return _reuse(state_dir, record, port, log, ready_timeout)
-        log(f"Removing the stale local emulator record: process {record.pid} is gone.")
-        remove_record(state_dir)
-    _check_port_free(port)
-    return _start(state_dir, port, log, ready_timeout)
+    state_dir = state_dir.resolve()
+    with owner_lock(state_dir, LOCK_TIMEOUT_SECONDS):
+        record = read_record(state_dir)
+        if record is not None:
+            if is_alive(record.pid) and _is_ours(record, state_dir):
+                return _reuse(state_dir, record, port, log, ready_timeout)
+            log(loss_notice(record, read_holdings(state_dir)))
+            remove_record(state_dir)
+        adopted = _adopt(state_dir, port)
+        if adopted is not None:
+            log(f"Found this project's local emulator at {adopted.endpoint} (pid {adopted.pid}) "
+                "without its record; recorded it again and using it.")  # fmt: skip
+            return adopted.endpoint
+        _check_port_free(port)
+        return _start(state_dir, port, log, ready_timeout)
 
 
 def stop_emulator(state_dir: Path) -> bool:
     """Stop this project's emulator; True if one was running."""
+    state_dir = state_dir.resolve()
+    with owner_lock(state_dir, LOCK_TIMEOUT_SECONDS):
+        record = read_record(state_dir) or _record_from_holdings(state_dir)
+        if record is None:
+            return False
+        running = is_alive(record.pid) and _is_ours(record, state_dir)
+        if running:
+            _terminate(record.pid)
+        remove_record(state_dir)
+        return running
+
+
+def emulator_status(state_dir: Path, log: Callable[[str], None] | None = None) -> str | None:
+    """Endpoint of this project's emulator if it is running and answering, else None.
+
+    When the emulator died since the last ``up`` (its record outlived it), ``log`` hears so,
+    with how many items were lost; the record stays until ``up`` or ``destroy`` clears it.
+    """
     record = read_record(state_dir)
     if record is None:
-        return False
-    running = is_alive(record.pid) and _is_ours(record)
-    if running:
-        _terminate(record.pid)
-    remove_record(state_dir)
-    return running
-
-
-def emulator_status(state_dir: Path) -> str | None:
-    """Endpoint of this project's emulator if it is running and answering, else None."""
-    record = read_record(state_dir)
-    if record is None or not is_alive(record.pid):
+        return None
+    if not is_alive(record.pid):
+        if log is not None:
+            log(loss_notice(record, read_holdings(state_dir.resolve())))
         return None
     health = probe(record.port)
     return record.endpoint if health and health.get("pid") == record.pid else None
+
+
+def _adopt(state_dir: Path, port: int) -> EmulatorRecord | None:
+    """This project's emulator answering on ``port`` though its record is gone, recorded."""
+    health = probe(port)
+    if not health or health.get("state_dir") != str(state_dir):
+        return None
+    pid = health.get("pid")
+    if not isinstance(pid, int) or not is_alive(pid):
+        return None
+    record = EmulatorRecord(pid, port)
+    write_record(state_dir, record)
+    return record
+
+
+def _record_from_holdings(state_dir: Path) -> EmulatorRecord | None:
+    """The emulator's own account of its pid, when the launcher's record is gone."""
+    holdings = read_holdings(state_dir)
+    return EmulatorRecord(holdings.pid, 0) if holdings is not None else None
 
 
 def _reuse(
@@ -128,7 +165,7 @@ def _start(state_dir: Path, port: int, log: Callable[[str], None], ready_timeout
             cwd=state_dir,
             env=_server_env(),
         )
-    record = EmulatorRecord(process.pid, port)
+    record = EmulatorRecord(process.pid, port, time.time())
     write_record(state_dir, record)
     if _wait_ready(record, ready_timeout, process=process):
         return record.endpoint
@@ -228,15 +265,16 @@ def is_alive(pid: int) -> bool:
     return True
 
 
-def _is_ours(record: EmulatorRecord) -> bool:
-    health = probe(record.port)
-    if health is not None:
-        return health.get("pid") == record.pid
-    try:  # not answering (hung?): trust the command line, where the OS shows it
-        cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes()
+def _is_ours(record: EmulatorRecord, state_dir: Path) -> bool:
+    """The pid is this project's emulator (not a process that reused the number)."""
+    health = probe(record.port) if record.port else None
+    if health is not None and health.get("pid") == record.pid:
+        return True
+    try:  # not answering (busy, hung?): trust the command line, where the OS shows it
+        cmdline = Path(f"/proc/{record.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"deployer.local.server" in cmdline
+    return b"deployer.local.server" in cmdline and str(state_dir).encode() in cmdline
 
 
 def _terminate(pid: int) -> None:
@@ -252,24 +290,6 @@ def _terminate(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     while is_alive(pid) and time.monotonic() < deadline + STOP_TIMEOUT_SECONDS:
         time.sleep(0.05)
-
-
-def read_record(state_dir: Path) -> EmulatorRecord | None:
-    try:
-        data = json.loads((state_dir / RECORD_FILE).read_text(encoding="utf-8"))
-        return EmulatorRecord(int(data["pid"]), int(data["port"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def write_record(state_dir: Path, record: EmulatorRecord) -> None:
-    data = {"pid": record.pid, "port": record.port, "started_at": time.time()}
-    (state_dir / RECORD_FILE).write_text(json.dumps(data), encoding="utf-8")
-
-
-def remove_record(state_dir: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (state_dir / RECORD_FILE).unlink()
 
 
 def _last_line(log_path: Path) -> str:

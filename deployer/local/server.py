@@ -3,7 +3,9 @@
 Started by ``emulator.ensure_emulator`` as ``python -m deployer.local.server --port N
 --state-dir D`` in its own session; runs until SIGTERM. It refuses to start when a moto
 internal the patches need has moved (exit 3, naming it), and answers ``/_disa/health`` so
-the launcher can tell this emulator from anything else on the port.
+the launcher can tell this emulator (pid, port, state dir) from anything else on the port.
+Every other request runs under the emulator's lock (:mod:`deployer.local.serial`): moto's
+backends are not thread-safe; the health answer does not wait for it.
 """
 
 from __future__ import annotations
@@ -65,14 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MOTO_PORT"] = str(args.port)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-    from deployer.local.patches import install_all, missing_internals
+    from deployer.local.patches import Settings, install_all, missing_internals
+    from deployer.local.serial import serialised
 
     missing = missing_internals()
     if missing:
         log.error("this moto lacks what the local emulator patches: %s", ", ".join(missing))
         return EXIT_MOTO_MOVED
     endpoint = f"http://127.0.0.1:{args.port}"
-    install_all(endpoint, args.state_dir)
+    install_all(Settings(endpoint=endpoint, state_dir=args.state_dir.resolve()))
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
-    app = with_health(DomainDispatcherApplication(create_backend_app), args.port, args.state_dir)
+    moto_app = serialised(DomainDispatcherApplication(create_backend_app))
+    app = with_health(moto_app, args.port, args.state_dir.resolve())
     server = make_server(
         "127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler
     )

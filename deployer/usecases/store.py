@@ -2,11 +2,9 @@
 
 The store is its own small stack (``cft/artifact-store-stack.yaml``, outputs ``KeyArn`` and
 ``BucketName``), created on first use and reused afterwards. Before anything is uploaded the
-bucket must block all public access and default to SSE-KMS; otherwise the tool refuses.
-
-Emulator note: moto's CloudFormation model of AWS::S3::Bucket ignores
-``PublicAccessBlockConfiguration``, so in local mode only, a missing block is applied
-directly (and said so) before the check; on AWS a missing block is a refusal.
+bucket must block all public access and default to SSE-KMS; otherwise the tool refuses, on
+AWS and on the emulator alike (the emulator applies the template's block as CloudFormation
+does: ``deployer/local/patches/s3_public_access.py``).
 """
 
 from __future__ import annotations
@@ -65,10 +63,6 @@ def ensure_store(rt: Runtime) -> Store:
 
 def verify_store(rt: Runtime, bucket: ArtifactBucket) -> None:
     block = bucket.public_access_block()
-    if not _all_blocked(block) and rt.emulated:
-        rt.ui.progress("emulator: applying the public access block moto's CloudFormation skips")
-        bucket.block_public_access()
-        block = bucket.public_access_block()
     if not _all_blocked(block):
         raise PreflightError(
             f"artifact bucket {bucket.bucket} does not block all public access ({block or 'none'})",

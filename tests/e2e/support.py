@@ -23,8 +23,10 @@ class PrivateEmulator:
     def stop_emulator(self, state_dir: Path) -> bool:
         return local.stop_emulator(self.state_dir)
 
-    def emulator_status(self, state_dir: Path) -> str | None:
-        return local.emulator_status(self.state_dir)
+    def emulator_status(
+        self, state_dir: Path, log: Callable[[str], None] | None = None
+    ) -> str | None:
+        return local.emulator_status(self.state_dir, log)
 
 
 @dataclass

@@ -1,119 +1,124 @@
-"""What the launcher adds to moto so DISA runs on it, one module per gap (see each docstring).
+"""The registry of what the emulator adds to moto: one module per gap, each a :class:`Patch`.
 
-``install_all`` must run in the emulator process only, before the server takes requests:
-the patches replace moto internals process-wide. ``REQUIRED_INTERNALS`` names every moto
-attribute they rely on; ``missing_internals`` (and the guard test) report any a moto upgrade
-moved, so the failure names the attribute instead of surfacing as a wrong result.
+Every module in :data:`REGISTRY` opens with what moto lacks and what the patch does, and ends
+with ``PATCH = Patch(...)``: its name, the moto internals it relies on (``requires``, module
+and dotted attribute; ``fields``, instance attributes moto sets in ``__init__``, by class
+name) and its ``install``. The rules it keeps:
+
+- importing a patch module changes nothing; only ``install`` does (model classes included,
+  since moto finds CloudFormation models through ``__subclasses__``);
+- ``install`` replaces moto attributes only through :meth:`Installer.replace`, which refuses
+  an attribute that is not there and remembers the original, so :func:`installed` can undo a
+  patch for an in-process test;
+- :func:`missing_internals` (and the guard test, with ``fields``) name any internal a moto
+  upgrade moved, so the failure names the attribute instead of surfacing as a wrong result.
+
+``install_all`` runs in the emulator process only, before the server takes requests.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# (module, dotted attribute path) pairs the patches read, call or replace.
-REQUIRED_INTERNALS: tuple[tuple[str, str], ...] = (
-    ("moto.awslambda.models", "LambdaFunction._invoke_lambda"),
-    ("moto.awslambda.models", "LambdaFunction.invoke"),
-    ("moto.awslambda.models", "LambdaFunction.save_logs"),
-    ("moto.awslambda.models", "lambda_backends"),
-    ("moto.awslambda.models", "LambdaBackend.get_function"),
-    ("moto.dynamodb.models.table", "StreamShard.add"),
-    ("moto.dynamodb.models.table", "StreamRecord"),
-    ("moto.dynamodb.models", "dynamodb_backends"),
-    ("moto.events.models", "EventPattern.load"),
-    ("moto.events.models", "events_backends"),
-    ("moto.sqs.models", "SQSBackend.send_message"),
-    ("moto.cloudformation.utils", "yaml_tag_constructor"),
-    ("moto.cloudformation.models", "yaml_tag_constructor"),
-    ("moto.cloudformation.responses", "yaml_tag_constructor"),
-    ("moto.cloudformation.models", "get_stack_from_s3_url"),
-    ("moto.cloudformation.responses", "get_stack_from_s3_url"),
-    ("moto.cloudformation.parsing", "clean_json"),
-    ("moto.cloudformation.parsing", "get_model_map"),
-    ("moto.cloudformation.parsing", "get_model_list"),
-    ("moto.cloudformation.parsing", "get_name_type_map"),
-    ("moto.cloudformation.models", "Stack.update"),
-    ("moto.core.config", "default_user_config"),
-    ("moto.stepfunctions.responses", "get_backend"),
-    ("moto.stepfunctions.models", "StateMachine.create_from_cloudformation_json"),
-    ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution"),
-    ("moto.stepfunctions.parser.asl.utils.boto_client", "moto_server_port"),
-    ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_alarm"),
-    ("moto.sns.models", "SNSBackend.subscribe"),
-    ("moto.sns.models", "SNSBackend.set_subscription_attributes"),
-    ("moto.s3.models", "S3Backend.put_bucket_policy"),
-    ("moto.sqs.models", "SQSBackend.set_queue_attributes"),
-    ("moto.cloudformation.parsing", "parse_and_create_resource"),
-    ("moto.cloudformation.parsing", "parse_and_update_resource"),
-    ("moto.cloudformation.models", "CloudFormationBackend.create_stack"),
-    ("moto.cloudformation.models", "CloudFormationBackend.execute_change_set"),
-    ("moto.cloudformation.models", "Stack._add_stack_event"),
-    ("moto.cloudformation.models", "Stack._parse_template"),
-    ("moto.cloudformation.models", "Stack._create_output_map"),
-    ("moto.cloudformation.models", "Event"),
-    ("moto.kms.models", "Key.create_from_cloudformation_json"),
-    ("moto.s3.models", "FakeBucket.get_permission"),
-    ("moto.iam.access_control", "PermissionResult.NEUTRAL"),
-    ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication"),
-    ("moto.moto_server.werkzeug_app", "create_backend_app"),
+REGISTRY: tuple[str, ...] = (
+    "lambda_workers",
+    "stream_mappings",
+    "nested_stacks",
+    "state_machines",
+    "sfn_reuse",
+    "schedules",
+    "cfn_resources",
+    "stack_execution",
+    "cfn_model_fixes",
+    "s3_public_access",
+    "holdings",
+    "routing_cache",
 )
-# Instance attributes (set in __init__, so invisible on the class) the patches read.
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "LambdaFunction": (
-        "code_bytes",
-        "handler",
-        "environment_vars",
-        "timeout",
-        "logs_backend",
-        "function_name",
-        "function_arn",
-        "region",
-        "run_time",
-        "memory_size",
-        "version",
-        "logs_group_name",
-    ),
-    "StreamShard": ("items", "table", "starting_sequence_number", "id"),
-    "Table": ("stream_shard", "latest_stream_label", "stream_specification", "table_arn"),
-    "EventSourceMapping": (
-        "uuid",
-        "enabled",
-        "batch_size",
-        "filter_criteria",
-        "function_response_types",
-        "starting_position",
-        "max_retry_attempts",
-        "destination_config",
-        "function_arn",
-        "region",
-        "account_id",
-        "event_source_arn",
-    ),
-    "Rule": (
-        "scheduled_expression",
-        "state",
-        "targets",
-        "arn",
-        "name",
-        "account_id",
-        "region_name",
-    ),
-    "Stack": ("output_map", "name", "events", "status", "stack_id"),
-}
+_MISSING = object()
 
 
-def replace_attribute(owner: object, name: str, value: object) -> None:
-    """Swap one moto attribute for a patch's version; refuses to add one that is not there."""
-    if not hasattr(owner, name):
-        raise AttributeError(f"moto moved {getattr(owner, '__name__', owner)}.{name}")
-    setattr(owner, name, value)
+@dataclass(frozen=True)
+class Settings:
+    """What patches need to know about the emulator they run in."""
+
+    endpoint: str = "http://127.0.0.1:5000"
+    state_dir: Path = Path(".")
+    start_threads: bool = True  # False in an in-process test: no poller, scheduler, heartbeat
+
+
+class Installer:
+    """Applies patches and remembers how to undo them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._undo: list[Callable[[], None]] = []
+
+    def replace(self, owner: object, name: str, value: object) -> None:
+        """Swap one moto attribute for a patch's version; refuses one that is not there."""
+        if not hasattr(owner, name):
+            raise AttributeError(f"moto moved {getattr(owner, '__name__', owner)}.{name}")
+        self.add(owner, name, value)
+
+    def add(self, owner: object, name: str, value: object) -> None:
+        """Set an attribute moto does not define at all (say why where it is used)."""
+        original = vars(owner).get(name, _MISSING) if hasattr(owner, "__dict__") else _MISSING
+        setattr(owner, name, value)
+        self.on_undo(lambda: _restore(owner, name, original))
+
+    def on_undo(self, action: Callable[[], None]) -> None:
+        self._undo.append(action)
+
+    def undo(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+def _restore(owner: object, name: str, original: object) -> None:
+    if original is _MISSING:
+        delattr(owner, name)
+    else:
+        setattr(owner, name, original)
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    requires: tuple[tuple[str, str], ...]
+    install: Callable[[Installer], None]
+    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def patches(names: tuple[str, ...] = REGISTRY) -> list[Patch]:
+    found = []
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        patch = module.PATCH
+        assert isinstance(patch, Patch) and patch.name == name, name
+        found.append(patch)
+    return found
+
+
+def required_internals() -> list[tuple[str, str]]:
+    return [internal for patch in patches() for internal in patch.requires]
+
+
+def required_fields() -> dict[str, set[str]]:
+    """Instance attributes the patches read, by moto class name."""
+    merged: dict[str, set[str]] = {}
+    for patch in patches():
+        for kind, names in patch.fields.items():
+            merged.setdefault(kind, set()).update(names)
+    return merged
 
 
 def missing_internals() -> list[str]:
     """Every required ``module:attribute`` that this moto does not have."""
     missing = []
-    for module_name, path in REQUIRED_INTERNALS:
+    for module_name, path in required_internals():
         try:
             target: object = importlib.import_module(module_name)
         except ImportError:
@@ -127,23 +132,20 @@ def missing_internals() -> list[str]:
     return missing
 
 
-def install_all(endpoint: str, state_dir: Path) -> None:
-    from deployer.local.patches import (
-        cfn_model_fixes,
-        cfn_resources,
-        lambda_subprocess,
-        nested_stacks,
-        schedules,
-        stack_execution,
-        state_machines,
-        stream_mappings,
-    )
+def install_all(settings: Settings) -> Installer:
+    installer = Installer(settings)
+    for patch in patches():
+        patch.install(installer)
+    return installer
 
-    lambda_subprocess.install(endpoint, state_dir / "lambda-code")
-    stream_mappings.install()
-    nested_stacks.install()
-    state_machines.install()
-    schedules.install()
-    cfn_resources.install()
-    stack_execution.install()
-    cfn_model_fixes.install()
+
+@contextmanager
+def installed(*names: str, settings: Settings | None = None) -> Iterator[Installer]:
+    """Some patches installed in this process for the duration (tests on in-process moto)."""
+    installer = Installer(settings or Settings(start_threads=False))
+    try:
+        for patch in patches(names):
+            patch.install(installer)
+        yield installer
+    finally:
+        installer.undo()

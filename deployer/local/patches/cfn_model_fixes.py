@@ -1,4 +1,4 @@
-"""Patch 8 — fixes to moto's own CloudFormation models that DISA's stacks run into.
+"""Patch: fixes to moto's own CloudFormation models that DISA's stacks run into.
 
 What moto lacks:
 - a change to a DynamoDB table, KMS key, log group or Lambda permission replaces the
@@ -10,7 +10,7 @@ What moto lacks:
 
 What the patch does: gives the four types an update handler that keeps the existing
 resource (logged: the emulator does not model in-place changes to them); converts the KMS
-tags; and stores bucket policies without enforcing them (patch 6 stores them).
+tags; and stores bucket policies without enforcing them (``cfn_resources`` stores them).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from moto.iam.access_control import PermissionResult
 from moto.kms.models import Key as KmsKey
 from moto.s3.models import FakeBucket
 
-from deployer.local.patches import replace_attribute
+from deployer.local.patches import Installer, Patch
 
 LOG = logging.getLogger("disa.local.cfn")
 _ORIGINAL_KMS_CREATE = KmsKey.create_from_cloudformation_json
@@ -35,12 +35,12 @@ KEEP_ON_UPDATE = (
 )
 
 
-def install() -> None:
+def install(installer: Installer) -> None:
     model_map = parsing.get_model_map()
-    replace_attribute(FakeBucket, "get_permission", bucket_policy_not_enforced)
-    replace_attribute(KmsKey, "create_from_cloudformation_json", classmethod(kms_key_with_tags))
+    installer.replace(FakeBucket, "get_permission", bucket_policy_not_enforced)
+    installer.replace(KmsKey, "create_from_cloudformation_json", classmethod(kms_key_with_tags))
     for resource_type in KEEP_ON_UPDATE:
-        replace_attribute(
+        installer.replace(
             model_map[resource_type], "update_from_cloudformation_json", classmethod(keep_existing)
         )
 
@@ -84,3 +84,19 @@ def bucket_policy_not_enforced(self: Any, action: str, resource: str) -> Any:
     """moto evaluates bucket policies without their Conditions, so a standard
     "deny unless TLS" statement would deny everything: locally, policies are not enforced."""
     return PermissionResult.NEUTRAL
+
+
+PATCH = Patch(
+    name="cfn_model_fixes",
+    requires=(
+        ("moto.cloudformation.parsing", "get_model_map"),
+        ("moto.kms.models", "Key.create_from_cloudformation_json"),
+        ("moto.s3.models", "FakeBucket.get_permission"),
+        ("moto.iam.access_control", "PermissionResult.NEUTRAL"),
+        ("moto.dynamodb.models.table", "Table.update_from_cloudformation_json"),
+        ("moto.logs.models", "LogGroup.update_from_cloudformation_json"),
+        ("moto.awslambda.models", "Permission.update_from_cloudformation_json"),
+        ("moto.kms.models", "Key.update_from_cloudformation_json"),
+    ),
+    install=install,
+)

@@ -1,4 +1,4 @@
-"""Patch 6 — the CloudFormation resource types DISA's templates use that moto lacks.
+"""Patch: the CloudFormation resource types DISA's templates use that moto lacks.
 
 What moto lacks: ``AWS::CloudWatch::Alarm``, ``AWS::SNS::Subscription``,
 ``AWS::SNS::TopicPolicy``, ``AWS::S3::BucketPolicy`` and ``AWS::SQS::QueuePolicy`` have no
@@ -6,13 +6,17 @@ CloudFormation model (moto warns, skips them, and a ``!Ref`` to them is empty).
 
 What the patch does: adds small models that call the service backends (the alarm is really
 created, so ``DescribeAlarms`` on the circuit-breaker alarm answers; subscriptions really
-deliver; policies are stored, not enforced: see patch 8). An update replaces the resource.
+deliver; policies are stored, not enforced: see ``cfn_model_fixes``). An update replaces the
+resource. moto finds models through ``CloudFormationModel.__subclasses__()`` (direct
+subclasses only), so the classes below are plain; ``install`` registers a subclass of each with
+``CloudFormationModel`` as a direct base, and importing this module registers nothing.
 Fixes to moto's own models (updates that lose the resource, KMS tags, bucket policy
-evaluation) are patch 8, ``cfn_model_fixes``.
+evaluation) are ``cfn_model_fixes``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any, ClassVar, Self
 
@@ -20,25 +24,45 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
+from moto.core.model_instances import model_data
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
+from deployer.local.patches import Installer, Patch
 
-def install() -> None:
-    # moto builds its type table once from CloudFormationModel.__subclasses__(); the models
-    # below are subclasses now, so rebuild it.
+_REGISTERED: list[type] = []
+
+
+def install(installer: Installer) -> None:
+    for model in (MetricAlarm, TopicSubscription, BucketPolicy, TopicPolicy, QueuePolicy):
+        # moto's metaclass also files every model class in model_data, by module and name.
+        namespace = {"__module__": model.__module__, "__doc__": model.__doc__}
+        _REGISTERED.append(type(model.__name__, (model, CloudFormationModel), namespace))
+    _rebuild_type_table()
+    installer.on_undo(_unregister)
+
+
+def _rebuild_type_table() -> None:
+    # moto builds its type table once from CloudFormationModel.__subclasses__().
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
+
+
+def _unregister() -> None:
+    for model in _REGISTERED:
+        filed = model_data[model.__module__.split(".")[1]]
+        if filed.get(model.__name__) is model:
+            del filed[model.__name__]
+    _REGISTERED.clear()
+    _rebuild_type_table()  # first: the cached table refers to the classes
+    gc.collect()  # __subclasses__ holds weak references: the classes go once collected
 
 
 class ResourceModel:
     """What moto asks of every CloudFormation model, answered from class attributes.
 
-    A model here says only how its service creates (and deletes) the resource. Each one
-    still names ``CloudFormationModel`` as a direct base after this class, because moto
-    finds models through ``CloudFormationModel.__subclasses__()``, which lists direct
-    subclasses only.
+    A model here says only how its service creates (and deletes) the resource.
     """
 
     resource_type: ClassVar[str]
@@ -114,7 +138,7 @@ class ResourceModel:
         return new_resource_name
 
 
-class MetricAlarm(ResourceModel, CloudFormationModel):
+class MetricAlarm(ResourceModel):
     resource_type = "AWS::CloudWatch::Alarm"
     name_property = "AlarmName"
     attributes = ("Arn",)
@@ -153,7 +177,7 @@ class MetricAlarm(ResourceModel, CloudFormationModel):
         return str(properties.get("AlarmName", original.physical_resource_id))
 
 
-class TopicSubscription(ResourceModel, CloudFormationModel):
+class TopicSubscription(ResourceModel):
     resource_type = "AWS::SNS::Subscription"
     attributes = ("Arn",)
 
@@ -182,7 +206,7 @@ def _policy_text(document: Any) -> str:
 # lists their targets, as CloudFormation's does.
 
 
-class BucketPolicy(ResourceModel, CloudFormationModel):
+class BucketPolicy(ResourceModel):
     resource_type = "AWS::S3::BucketPolicy"
 
     @classmethod
@@ -193,7 +217,7 @@ class BucketPolicy(ResourceModel, CloudFormationModel):
         return cls(bucket)
 
 
-class TopicPolicy(ResourceModel, CloudFormationModel):
+class TopicPolicy(ResourceModel):
     resource_type = "AWS::SNS::TopicPolicy"
 
     @classmethod
@@ -206,7 +230,7 @@ class TopicPolicy(ResourceModel, CloudFormationModel):
         return cls(",".join(topics))
 
 
-class QueuePolicy(ResourceModel, CloudFormationModel):
+class QueuePolicy(ResourceModel):
     resource_type = "AWS::SQS::QueuePolicy"
 
     @classmethod
@@ -217,3 +241,24 @@ class QueuePolicy(ResourceModel, CloudFormationModel):
         for queue_name in names:
             backend.set_queue_attributes(queue_name, {"Policy": policy})
         return cls(",".join(names))
+
+
+PATCH = Patch(
+    name="cfn_resources",
+    requires=(
+        ("moto.cloudformation.parsing", "get_model_map"),
+        ("moto.cloudformation.parsing", "get_model_list"),
+        ("moto.cloudformation.parsing", "get_name_type_map"),
+        ("moto.core.common_models", "CloudFormationModel"),
+        ("moto.core.model_instances", "model_data"),
+        ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_alarm"),
+        ("moto.cloudwatch.models", "CloudWatchBackend.delete_alarms"),
+        ("moto.sns.models", "SNSBackend.subscribe"),
+        ("moto.sns.models", "SNSBackend.unsubscribe"),
+        ("moto.sns.models", "SNSBackend.set_subscription_attributes"),
+        ("moto.sns.models", "SNSBackend.set_topic_attribute"),
+        ("moto.s3.models", "S3Backend.put_bucket_policy"),
+        ("moto.sqs.models", "SQSBackend.set_queue_attributes"),
+    ),
+    install=install,
+)

@@ -1,4 +1,4 @@
-"""Patch 3 — nested stacks: ``!GetAtt Child.Outputs.Name`` resolves, and updates stay in place.
+"""Patch: nested stacks: ``!GetAtt Child.Outputs.Name`` resolves, and updates stay in place.
 
 What moto lacks:
 - its YAML loader splits ``!GetAtt Child.Outputs.Name`` on every dot, and ``Fn::Sub``'s
@@ -29,23 +29,23 @@ from moto.cloudformation import parsing, utils
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
-from deployer.local.patches import replace_attribute
+from deployer.local.patches import Installer, Patch
 
 _ORIGINAL_CLEAN_JSON = parsing.clean_json
 _ORIGINAL_TEMPLATE_READER = utils.get_stack_from_s3_url
 
 
-def install() -> None:
+def install(installer: Installer) -> None:
     # moto registers its constructor by name on every parse, from each of these modules.
     for module in (utils, cfn_models, cfn_responses):
-        replace_attribute(module, "yaml_tag_constructor", yaml_tag_constructor)
-    replace_attribute(parsing, "clean_json", clean_json)
+        installer.replace(module, "yaml_tag_constructor", yaml_tag_constructor)
+    installer.replace(parsing, "clean_json", clean_json)
     stack = cfn_models.Stack
     # Stack has no get_cfn_attribute of its own to replace: this adds one.
-    setattr(stack, "get_cfn_attribute", stack_attribute)  # noqa: B010
-    replace_attribute(stack, "update_from_cloudformation_json", classmethod(update_nested_stack))
+    installer.add(stack, "get_cfn_attribute", stack_attribute)
+    installer.replace(stack, "update_from_cloudformation_json", classmethod(update_nested_stack))
     for module in (cfn_models, cfn_responses):
-        replace_attribute(module, "get_stack_from_s3_url", read_template)
+        installer.replace(module, "get_stack_from_s3_url", read_template)
 
 
 def normalise_getatt(args: Any) -> Any:
@@ -120,3 +120,24 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+PATCH = Patch(
+    name="nested_stacks",
+    requires=(
+        ("moto.cloudformation.utils", "yaml_tag_constructor"),
+        ("moto.cloudformation.models", "yaml_tag_constructor"),
+        ("moto.cloudformation.responses", "yaml_tag_constructor"),
+        ("moto.cloudformation.utils", "get_stack_from_s3_url"),
+        ("moto.cloudformation.models", "get_stack_from_s3_url"),
+        ("moto.cloudformation.responses", "get_stack_from_s3_url"),
+        ("moto.cloudformation.parsing", "clean_json"),
+        ("moto.cloudformation.models", "Stack.update"),
+        ("moto.cloudformation.models", "Stack.update_from_cloudformation_json"),
+        ("moto.cloudformation.exceptions", "UnformattedGetAttTemplateException"),
+        ("moto.s3.models", "s3_backends"),
+        ("moto.s3.models", "S3Backend.get_object"),
+    ),
+    fields={"Stack": ("output_map",), "FakeKey": ("value",)},
+    install=install,
+)

@@ -1,4 +1,4 @@
-"""Patch 5 — EventBridge ``rate(...)`` schedules fire.
+"""Patch: EventBridge ``rate(...)`` schedules fire.
 
 What moto lacks: it stores scheduled rules and their targets but never runs them.
 
@@ -25,6 +25,9 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 from moto.events.models import events_backends
+
+from deployer.local.patches import Installer, Patch
+from deployer.local.serial import MOTO_LOCK
 
 LOG = logging.getLogger("disa.local.schedules")
 TICK_SECONDS = 0.25
@@ -78,15 +81,18 @@ class Scheduler:
         while True:
             time.sleep(TICK_SECONDS)
             try:
-                for rule in self.due_rules(all_rules()):
+                with MOTO_LOCK:
+                    rules = all_rules()
+                for rule in self.due_rules(rules):
                     fire(rule)
             except Exception:  # noqa: BLE001 - the scheduler must survive one bad rule
                 LOG.exception("scheduler tick failed")
 
 
-def install() -> None:
-    scheduler = Scheduler(schedule_scale())
-    threading.Thread(target=scheduler.run_forever, name="scheduler", daemon=True).start()
+def install(installer: Installer) -> None:
+    if installer.settings.start_threads:
+        scheduler = Scheduler(schedule_scale())
+        threading.Thread(target=scheduler.run_forever, name="scheduler", daemon=True).start()
 
 
 def all_rules() -> list[Any]:
@@ -126,7 +132,34 @@ def fire(rule: Any) -> None:
 def _invoke(function_arn: str, body: str) -> None:
     _, _, _, region, account_id, _ = function_arn.split(":", 5)
     try:
-        function = lambda_backends[account_id][region].get_function(function_arn)
-        function.invoke(body, {"x-amz-invocation-type": "Event"}, {})
+        with MOTO_LOCK:
+            function = lambda_backends[account_id][region].get_function(function_arn)
+            function.invoke(body, {"x-amz-invocation-type": "Event"}, {})
     except Exception:  # noqa: BLE001 - an async invoke has nobody to report to
         LOG.exception("scheduled invoke of %s failed", function_arn)
+
+
+PATCH = Patch(
+    name="schedules",
+    requires=(
+        ("moto.events.models", "events_backends"),
+        ("moto.events.models", "EventsBackend"),
+        ("moto.awslambda.models", "lambda_backends"),
+        ("moto.awslambda.models", "LambdaBackend.get_function"),
+        ("moto.awslambda.models", "LambdaFunction.invoke"),
+    ),
+    fields={
+        "Rule": (
+            "scheduled_expression",
+            "state",
+            "targets",
+            "arn",
+            "name",
+            "account_id",
+            "region_name",
+        ),  # fmt: skip
+        "EventsBackend": ("event_buses",),
+        "EventBus": ("rules",),
+    },
+    install=install,
+)

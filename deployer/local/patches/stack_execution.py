@@ -1,4 +1,4 @@
-"""Patch 7 — stack execution: a failing resource fails the stack; change sets set outputs.
+"""Patch: stack execution: a failing resource fails the stack; change sets set outputs.
 
 What moto lacks:
 - CloudFormation runs resources inside the CreateStack/ExecuteChangeSet request; an
@@ -25,7 +25,7 @@ from typing import Any
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 
-from deployer.local.patches import replace_attribute
+from deployer.local.patches import Installer, Patch
 
 LOG = logging.getLogger("disa.local.cfn")
 _ORIGINAL_CREATE_RESOURCE = parsing.parse_and_create_resource
@@ -35,12 +35,12 @@ _ORIGINAL_EXECUTE = cfn_models.CloudFormationBackend.execute_change_set
 _DEPTH = threading.local()
 
 
-def install() -> None:
-    replace_attribute(parsing, "parse_and_create_resource", parse_and_create_resource)
-    replace_attribute(parsing, "parse_and_update_resource", parse_and_update_resource)
+def install(installer: Installer) -> None:
+    installer.replace(parsing, "parse_and_create_resource", parse_and_create_resource)
+    installer.replace(parsing, "parse_and_update_resource", parse_and_update_resource)
     backend = cfn_models.CloudFormationBackend
-    replace_attribute(backend, "create_stack", create_stack)
-    replace_attribute(backend, "execute_change_set", execute_change_set)
+    installer.replace(backend, "create_stack", create_stack)
+    installer.replace(backend, "execute_change_set", execute_change_set)
 
 
 def parse_and_create_resource(
@@ -147,3 +147,24 @@ def fail_stack(stack: Any, operation: str, err: Exception) -> None:
 
 def _stack_named(backend: Any, name: str) -> Any:
     return next((s for s in backend.stacks.values() if s.name == name), None)
+
+
+PATCH = Patch(
+    name="stack_execution",
+    requires=(
+        ("moto.cloudformation.parsing", "parse_and_create_resource"),
+        ("moto.cloudformation.parsing", "parse_and_update_resource"),
+        ("moto.cloudformation.models", "CloudFormationBackend.create_stack"),
+        ("moto.cloudformation.models", "CloudFormationBackend.execute_change_set"),
+        ("moto.cloudformation.models", "Stack._add_stack_event"),
+        ("moto.cloudformation.models", "Stack._parse_template"),
+        ("moto.cloudformation.models", "Stack._create_output_map"),
+        ("moto.cloudformation.models", "Event"),
+    ),
+    fields={
+        "Stack": ("output_map", "name", "events", "status", "stack_id"),
+        "CloudFormationBackend": ("stacks", "change_sets"),
+        "FakeChangeSet": ("change_set_type", "change_set_name", "stack_id", "execution_status"),
+    },
+    install=install,
+)

@@ -1,4 +1,4 @@
-"""Patch 4 — state machines created by CloudFormation load their definition and execute.
+"""Patch: state machines created by CloudFormation load their definition and execute.
 
 What moto lacks: ``AWS::StepFunctions::StateMachine`` reads only ``DefinitionString`` (not
 ``Definition``, ``DefinitionS3Location`` or ``DefinitionSubstitutions``), has no ``Arn``
@@ -30,21 +30,23 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import get_backend
 from moto.stepfunctions.utils import cfn_to_api_tags
 
-from deployer.local.patches import replace_attribute
+from deployer.local.patches import Installer, Patch
 
 _ORIGINAL_START = StepFunctionsParserBackend.start_execution
 _ORIGINAL_ATTRIBUTE = StateMachine.get_cfn_attribute
 _ORIGINAL_HAS_ATTRIBUTE = StateMachine.has_cfn_attr
 
 
-def install() -> None:
+def install(installer: Installer) -> None:
+    previous = default_user_config.get("stepfunctions")
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
-    replace_attribute(StateMachine, "create_from_cloudformation_json", classmethod(create))
-    replace_attribute(StateMachine, "update_from_cloudformation_json", classmethod(update))
-    replace_attribute(StateMachine, "delete_from_cloudformation_json", classmethod(delete))
-    replace_attribute(StateMachine, "get_cfn_attribute", attribute)
-    replace_attribute(StateMachine, "has_cfn_attr", classmethod(has_attribute))
-    replace_attribute(StepFunctionsParserBackend, "start_execution", start_execution)
+    installer.on_undo(lambda: default_user_config.__setitem__("stepfunctions", previous))
+    installer.replace(StateMachine, "create_from_cloudformation_json", classmethod(create))
+    installer.replace(StateMachine, "update_from_cloudformation_json", classmethod(update))
+    installer.replace(StateMachine, "delete_from_cloudformation_json", classmethod(delete))
+    installer.replace(StateMachine, "get_cfn_attribute", attribute)
+    installer.replace(StateMachine, "has_cfn_attr", classmethod(has_attribute))
+    installer.replace(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
 def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any) -> Any:
@@ -134,3 +136,25 @@ def attribute(self: Any, attribute_name: str) -> Any:
 
 def has_attribute(cls: Any, /, attr: str) -> bool:
     return attr == "Arn" or bool(_ORIGINAL_HAS_ATTRIBUTE(attr))
+
+
+PATCH = Patch(
+    name="state_machines",
+    requires=(
+        ("moto.core.config", "default_user_config"),
+        ("moto.stepfunctions.responses", "get_backend"),
+        ("moto.stepfunctions.models", "StateMachine.create_from_cloudformation_json"),
+        ("moto.stepfunctions.models", "StateMachine.update_from_cloudformation_json"),
+        ("moto.stepfunctions.models", "StateMachine.delete_from_cloudformation_json"),
+        ("moto.stepfunctions.models", "StateMachine.get_cfn_attribute"),
+        ("moto.stepfunctions.models", "StateMachine.has_cfn_attr"),
+        ("moto.stepfunctions.models", "StepFunctionBackend.create_state_machine"),
+        ("moto.stepfunctions.models", "StepFunctionBackend.update_state_machine"),
+        ("moto.stepfunctions.models", "StepFunctionBackend.delete_state_machine"),
+        ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution"),
+        ("moto.stepfunctions.utils", "cfn_to_api_tags"),
+        ("moto.s3.models", "S3Backend.get_object"),
+    ),
+    fields={"StateMachine": ("arn", "name")},
+    install=install,
+)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from deploy_harness import FIXTURE, Cli, FakeClock
 from moto import mock_aws
-from moto.s3 import models as s3_models
 
+from deployer.local.patches import installed
 from deployer.wiring import Edge
 
 
@@ -34,36 +33,13 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def run(project: Path, clock: FakeClock) -> Cli:
-    return Cli(project, Edge(clock=clock, sleep=clock.sleep), env={"CI": ""})
+    # DISA_LOCAL_PORT: a developer's exported port must not move the tests' local env.
+    return Cli(project, Edge(clock=clock, sleep=clock.sleep), env={"CI": "", "DISA_LOCAL_PORT": ""})
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto, plus the one thing real CloudFormation does that moto's bucket model skips:
-    applying ``PublicAccessBlockConfiguration`` (the artifact store check needs it)."""
-    original = s3_models.FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        bucket = original(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
-        block = cloudformation_json.get("Properties", {}).get("PublicAccessBlockConfiguration")
-        if block:
-            backend = s3_models.s3_backends[account_id]["aws"]
-            backend.put_public_access_block(
-                resource_name, {k: str(v).lower() == "true" for k, v in block.items()}
-            )
-        return bucket
-
-    monkeypatch.setattr(
-        s3_models.FakeBucket, "create_from_cloudformation_json", classmethod(create)
-    )
-    with mock_aws():
+def aws() -> Iterator[None]:
+    """moto, plus the emulator's patch for what real CloudFormation does that moto's bucket
+    model skips: applying ``PublicAccessBlockConfiguration`` (the artifact store check needs it)."""
+    with installed("s3_public_access"), mock_aws():
         yield

@@ -13,6 +13,7 @@ import pytest
 from deploy_harness import Cli, FakeClock
 from moto.server import ThreadedMotoServer
 
+from deployer.local.patches import installed
 from deployer.wiring import Edge
 
 
@@ -37,7 +38,9 @@ class FakeEmulator:
         was, self.running = self.running, False
         return was
 
-    def emulator_status(self, state_dir: Path) -> str | None:
+    def emulator_status(
+        self, state_dir: Path, log: Callable[[str], None] | None = None
+    ) -> str | None:
         self.calls.append(("status", state_dir))
         return self.endpoint if self.running else None
 
@@ -50,8 +53,10 @@ def emulator() -> Iterator[FakeEmulator]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     # "localhost": plain moto reads path-style TemplateURLs only on that host name
-    # (deployer.local patches the same for 127.0.0.1).
-    yield FakeEmulator(f"http://localhost:{port}")
+    # (deployer.local patches the same for 127.0.0.1). The artifact bucket needs the
+    # emulator's public access block patch, as on the real emulator.
+    with installed("s3_public_access"):
+        yield FakeEmulator(f"http://localhost:{port}")
     server.stop()
 
 
@@ -80,7 +85,6 @@ def test_local_up_status_destroy_round_trip(
     assert first_line.startswith("disa-deploy up: env local, local emulator on 127.0.0.1:4599")
     assert emulator.calls[0] == ("ensure", project / ".disa" / "local")
     assert json.loads(up.stdout)["changed"] is True
-    assert "emulator: applying the public access block" in up.stderr
     assert (
         'next: disa-deploy send "hello" | disa-deploy status | disa-deploy destroy --yes'
         in up.stderr.splitlines()

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from deployer.local import stream_records
 from deployer.local.patches import nested_stacks, schedules, state_machines, stream_mappings
-from deployer.local.patches.lambda_subprocess import event_json
+from deployer.local.patches.lambda_workers import event_json
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ INSERT_ONLY = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}
 def test_record_matches(case: str, criteria: Any, event_name: str, matches: bool) -> None:
     record = {"eventName": event_name, "dynamodb": {}}
 
-    assert stream_mappings.record_matches(esm(filter_criteria=criteria), record) is matches
+    assert stream_records.record_matches(esm(filter_criteria=criteria), record) is matches
 
 
 def stream_item(seq: int, event_name: str) -> Any:
@@ -134,7 +135,7 @@ RECORDS = [{"dynamodb": {"SequenceNumber": s}} for s in ("10", "11", "12")]
 def test_first_failed(case: str, payload: Any, retry_from: int | None) -> None:
     body = json.dumps(payload) if isinstance(payload, dict) else payload
 
-    assert stream_mappings.first_failed(RECORDS, body) == retry_from
+    assert stream_records.first_failed(RECORDS, body) == retry_from
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_filtered_batched_partial_failures_redelivered_nothing_lost(aws: Clients
 
 def test_shard_keeps_every_record_with_growing_sequence_numbers(aws: Clients) -> None:
     stream_arn = make_table(aws, "streams-b")
-    collector(aws, "collect-b")
+    queue_url = collector(aws, "collect-b")
     aws("lambda").create_event_source_mapping(
         FunctionName="collect-b", EventSourceArn=stream_arn, StartingPosition="LATEST"
     )
@@ -109,8 +109,9 @@ def test_shard_keeps_every_record_with_growing_sequence_numbers(aws: Clients) ->
     iterator = streams.get_shard_iterator(
         StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
-    time.sleep(1.5)  # the poller has delivered by now; moto used to empty the shard here
-
+    # The collector's batch arrives after the poller delivered (moto used to empty the
+    # shard then).
+    collect(aws, queue_url, lambda batches: bool(batches))
     records = streams.get_records(ShardIterator=iterator)["Records"]
 
     assert [r["dynamodb"]["Keys"]["id"]["S"] for r in records] == ["b1", "b2", "b3"]
@@ -134,3 +135,115 @@ def test_disabled_mapping_delivers_only_once_enabled(aws: Clients) -> None:
     aws("lambda").update_event_source_mapping(UUID=uuid, Enabled=True)
     batches = collect(aws, queue_url, lambda b: bool(b))
     assert batches == [[["c1", "INSERT"]]]
+
+
+STRICT = """
+import json, os, boto3
+
+def handler(event, context):
+    keys = [r["dynamodb"]["Keys"]["id"]["S"] for r in event["Records"]]
+    body = json.dumps({"keys": keys, "records": event["Records"]})
+    boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=body)
+    if any(key.startswith("poison") for key in keys):
+        raise ValueError("poison in the batch")
+    return {}
+"""
+
+
+def strict(aws: Clients, name: str, **mapping: Any) -> tuple[str, str, str]:
+    """A function failing every batch with a "poison" key; (batches queue, DLQ, stream ARN)."""
+    sqs = aws("sqs")
+    queue_url = sqs.create_queue(QueueName=f"{name}-batches")["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    stream_arn = make_table(aws, name)
+    create_function(aws, name, STRICT, Environment={"Variables": {"QUEUE_URL": queue_url}},
+                    Timeout=10)  # fmt: skip
+    aws("lambda").create_event_source_mapping(
+        FunctionName=name, EventSourceArn=stream_arn, StartingPosition="LATEST",
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}}, **mapping,
+    )  # fmt: skip
+    return str(queue_url), str(dlq_url), stream_arn
+
+
+def delivered_batches(aws: Clients, queue_url: str, until: Any) -> list[dict[str, Any]]:
+    batches: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not until(batches):
+        answer = aws("sqs").receive_message(
+            QueueUrl=queue_url, WaitTimeSeconds=1, MaxNumberOfMessages=10
+        )
+        batches.extend(json.loads(m["Body"]) for m in answer.get("Messages", []))
+    return batches
+
+
+def test_binary_attributes_reach_the_function_base64_encoded(aws: Clients) -> None:
+    queue_url, _, _ = strict(aws, "streams-binary")
+    item = {
+        "id": {"S": "bin-1"},
+        "message": {"B": b"\x00\xffbinary"},
+        "set": {"BS": [b"\x01", b"\x02"]},
+        "nested": {"M": {"blob": {"B": b"\x03"}, "list": {"L": [{"B": b"\x04"}, {"N": "1.5"}]}}},
+        "number": {"N": "42"},
+        "flag": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "strings": {"SS": ["a", "b"]},
+    }
+    aws("dynamodb").put_item(TableName="streams-binary", Item=item)
+    put(aws, "streams-binary", "after-binary")
+
+    batches = delivered_batches(
+        aws, queue_url, lambda b: "after-binary" in [k for x in b for k in x["keys"]]
+    )
+
+    image = next(
+        r["dynamodb"]["NewImage"] for b in batches for r in b["records"]
+        if r["dynamodb"]["Keys"]["id"]["S"] == "bin-1"
+    )  # fmt: skip
+    assert image["message"] == {"B": "AP9iaW5hcnk="}
+    assert sorted(image["set"]["BS"]) == ["AQ==", "Ag=="]
+    assert image["nested"]["M"]["blob"] == {"B": "Aw=="}
+    assert image["nested"]["M"]["list"]["L"] == [{"B": "BA=="}, {"N": "1.5"}]
+    assert image["number"] == {"N": "42"}
+    assert (image["flag"], image["nothing"]) == ({"BOOL": True}, {"NULL": True})
+    assert sorted(image["strings"]["SS"]) == ["a", "b"]
+
+
+def test_a_poison_record_is_bisected_out_and_sent_to_the_on_failure_queue(aws: Clients) -> None:
+    queue_url, dlq_url, stream_arn = strict(
+        aws, "streams-poison", BatchSize=4, BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1, Enabled=False,
+    )  # fmt: skip
+    for key in ("ok-1", "ok-2", "poison-1", "ok-3"):
+        put(aws, "streams-poison", key)
+    uuid = aws("lambda").list_event_source_mappings(FunctionName="streams-poison")[
+        "EventSourceMappings"
+    ][0]["UUID"]
+    aws("lambda").update_event_source_mapping(UUID=uuid, Enabled=True)  # one batch of four
+    later: list[str] = []
+
+    def settled(batches: list[dict[str, Any]]) -> bool:
+        keys = [k for b in batches for k in b["keys"]]
+        if "ok-3" in keys and not later:  # written once the poison record is behind us
+            later.append("ok-after")
+            put(aws, "streams-poison", "ok-after")
+        return "ok-after" in keys
+
+    batches = delivered_batches(aws, queue_url, settled)
+    failure = json.loads(
+        aws("sqs").receive_message(QueueUrl=dlq_url, WaitTimeSeconds=10)["Messages"][0]["Body"]
+    )
+
+    sizes = [b["keys"] for b in batches]
+    assert sizes[0] == ["ok-1", "ok-2", "poison-1", "ok-3"]  # the whole batch, then halves
+    assert ["ok-1", "ok-2"] in sizes and ["poison-1", "ok-3"] in sizes
+    assert sizes.count(["poison-1"]) == 2  # the first try and MaximumRetryAttempts=1
+    assert ["ok-3"] in sizes and ["ok-after"] in sizes  # the shard moved on
+    info = failure["DDBStreamBatchInfo"]
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 2
+    assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
+    assert info["streamArn"] == stream_arn
+    assert "NewImage" not in json.dumps(failure)  # metadata only, never the records
