@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from cfn_script import CfnScript, make_store
 from deploy_harness import FIXTURE, Cli, FakeClock
 from moto import mock_aws
 from moto.s3 import models as s3_models
 
+from deployer.gateways.aws import AwsTarget, Clients
 from deployer.wiring import Edge
 
 
@@ -34,7 +37,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def run(project: Path, clock: FakeClock) -> Cli:
-    return Cli(project, Edge(clock=clock, sleep=clock.sleep), env={"CI": ""})
+    # A developer's DISA_LOCAL_PORT must not leak in (None unsets it); tests that want it
+    # pass it themselves.
+    return Cli(
+        project, Edge(clock=clock, sleep=clock.sleep), env={"CI": "", "DISA_LOCAL_PORT": None}
+    )
 
 
 @pytest.fixture
@@ -67,3 +74,26 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def cfn() -> Iterator[CfnScript]:
+    """Scripted CloudFormation (use with the ``aws`` fixture: S3 and STS stay on moto)."""
+    make_store()
+    script = CfnScript()
+    yield script
+    script.assert_done()
+
+
+@pytest.fixture
+def stubbed(run: Cli, clock: FakeClock, cfn: CfnScript) -> Cli:
+    """The CLI with CloudFormation scripted by ``cfn`` and everything else on moto."""
+
+    def clients(target: AwsTarget) -> Clients:
+        def moto(name: str) -> object:
+            return boto3.client(name, region_name="us-east-1")
+
+        return Clients(cfn.client, moto("s3"), moto("sts"), moto("dynamodb"))
+
+    edge = Edge(make_clients=clients, clock=clock, sleep=clock.sleep, heartbeat_seconds=4)
+    return Cli(run.project, edge, run.env)

@@ -4,9 +4,7 @@ root cause, refused replacement, "no changes". S3 and STS run on moto."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import boto3
 import pytest
 from cfn_script import (
     CS_ID,
@@ -17,13 +15,9 @@ from cfn_script import (
     CfnScript,
     change,
     event,
-    make_store,
     stack,
 )
 from deploy_harness import Cli, FakeClock
-
-from deployer.gateways.aws import AwsTarget, Clients
-from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")
 NO_CHANGES = (
@@ -34,26 +28,6 @@ TABLE = "AWS::DynamoDB::Table"
 NESTED = "AWS::CloudFormation::Stack"
 NESTED_NAME = "disa-dev-StorageStack-X"
 TABLE_EXISTS = 'Resource handler returned message: "Table already exists: disa-dev-messages"'
-
-
-@pytest.fixture
-def cfn() -> Iterator[CfnScript]:
-    make_store()
-    script = CfnScript()
-    yield script
-    script.stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def stubbed(run: Cli, clock: FakeClock, cfn: CfnScript) -> Cli:
-    def clients(target: AwsTarget) -> Clients:
-        def moto(name: str) -> object:
-            return boto3.client(name, region_name="us-east-1")
-
-        return Clients(cfn.client, moto("s3"), moto("sts"), moto("dynamodb"))
-
-    edge = Edge(make_clients=clients, clock=clock, sleep=clock.sleep, heartbeat_seconds=4)
-    return Cli(run.project, edge, run.env)
 
 
 def script_create(cfn: CfnScript) -> None:
