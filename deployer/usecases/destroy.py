@@ -1,9 +1,11 @@
 """``destroy``: show what goes, get consent, delete, report what policy kept.
 
 Consent rules, checked before any call that changes anything: a protected env (``protected:
-true``, e.g. prod) needs ``--force-protected``; then ``--yes``, or a "yes" typed at a
-terminal; without a terminal and without ``--yes`` the tool refuses (a pipeline never
-deletes by accident). ``--purge-artifacts`` also deletes every object version in the
+true``, e.g. prod) needs ``--force-protected``; every stack to delete (the root, and with
+``--purge-artifacts`` the artifact stack whose bucket is emptied) must carry all three
+ownership tags of this env and project, or nothing is deleted; then ``--yes``, or a "yes"
+typed at a terminal; without a terminal and without ``--yes`` the tool refuses (a pipeline
+never deletes by accident). ``--purge-artifacts`` also deletes every object version in the
 artifact bucket and the artifact stack.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deployer.cfn.diagnosis import PathEvent, find_root_cause, retained
+from deployer.cfn.stack_states import foreign_tags, owned
 from deployer.errors import DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
@@ -55,6 +58,7 @@ def destroy(
             f"nothing to destroy: no stack {cfg.stack_name} in {cfg.account_id}/{cfg.region}"
         )
         return DestroyOutcome()
+    _refuse_foreign(rt, targets)
     rt.ui.result(_describe_targets(rt, targets))
     _consent(rt, options, confirm)
     outcome = DestroyOutcome()
@@ -70,6 +74,19 @@ def destroy(
         objects_purged=outcome.objects_purged,
     )
     return outcome
+
+
+def _refuse_foreign(rt: Runtime, targets: list[StackInfo]) -> None:
+    cfg, owner = rt.config, rt.config.ownership_tags
+    for stack in targets:
+        if not owned(stack.tags, owner):
+            raise PreflightError(
+                f"refusing to destroy {stack.name}: it does not carry this tool's tags for env "
+                f"{cfg.name}, project {cfg.project} ({foreign_tags(stack.tags, owner)}); "
+                "nothing was deleted",
+                hint=f"inspect it; if it is yours to delete, delete it yourself: aws "
+                f"cloudformation delete-stack --stack-name {stack.name} --region {cfg.region}",
+            )
 
 
 def _describe_targets(rt: Runtime, targets: list[StackInfo]) -> str:
