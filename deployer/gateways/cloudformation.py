@@ -54,6 +54,12 @@ class ChangeSetInfo:
 
 
 @dataclass(frozen=True)
+class NewChangeSet:
+    change_set_id: str
+    stack_id: str
+
+
+@dataclass(frozen=True)
 class TemplateSource:
     body: str | None = None
     url: str | None = None
@@ -121,14 +127,14 @@ class StackGateway:
     def create_change_set(
         self, name: str, change_set: str, kind: str, template: TemplateSource,
         params: Mapping[str, str], tags: Mapping[str, str],
-    ) -> str:  # fmt: skip
+    ) -> NewChangeSet:  # fmt: skip
         reply = self._call(
             "create_change_set", f"create change set for {name}",
             StackName=name, ChangeSetName=change_set, ChangeSetType=kind,
             Parameters=_params(params), Tags=_tags(tags), Capabilities=list(CAPABILITIES),
             IncludeNestedStacks=True, **template.as_params(),
         )  # fmt: skip
-        return str(reply["Id"])
+        return NewChangeSet(str(reply["Id"]), str(reply.get("StackId", "")))
 
     def describe_change_set(self, change_set_id: str) -> ChangeSetInfo:
         changes: list[Mapping[str, Any]] = []

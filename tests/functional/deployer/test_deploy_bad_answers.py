@@ -1,6 +1,7 @@
 """An answer that is not a valid AWS answer (an unparseable body, an HTML page, HTTP 5xx, a
 refused connection) names the call and its endpoint and exits with its documented code: 4,
-or 2 when nothing answers at all; never "a bug in disa-deploy".
+or 2 when nothing answers at all; never "a bug in disa-deploy". Where the read only
+observes, it is waited out instead.
 
 The phases are scripted with Stubber; the kinds of answer come from a real HTTP server
 through real botocore parsing (no moto there: moto would intercept the requests)."""
@@ -18,8 +19,11 @@ import pytest
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 from cfn_script import (
+    CS_ID,
     ROOT_ID,
+    TABLE_TYPE,
     CfnScript,
+    change,
     event,
     stack,
 )
@@ -77,6 +81,50 @@ def test_an_unparseable_answer_to_an_action_exits_4_naming_the_call(
     assert f"cloudformation {operation} at {CFN_ENDPOINT}: not a valid AWS answer" in result.stderr
     assert "bug" not in result.stderr
     assert "ResourceInUseException" not in result.stderr  # the foreign body is not echoed
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_unparseable_answer_while_waiting_for_the_change_set_is_waited_out(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    cfn.store_ready()
+    cfn.missing()
+    cfn.create_change_set("CREATE")
+    cfn.fail("describe_change_set", PARSER_ERROR)
+    cfn.change_set("CREATE_COMPLETE", [change("Add", "Table", TABLE_TYPE)])
+    review = event(0, "disa-dev", "REVIEW_IN_PROGRESS", physical=ROOT_ID)
+    cfn.events(review)
+    cfn.add("execute_change_set", {}, {"ChangeSetName": CS_ID})
+    done = event(1, "disa-dev", "CREATE_COMPLETE", physical=ROOT_ID)
+    cfn.events(review, done)
+    cfn.describe(stack("CREATE_COMPLETE"))
+    cfn.events(review, done)
+
+    result = stubbed("up", "--env", "dev")
+
+    assert result.exit_code == 0, result.output
+    assert "change set status unavailable for 10 s: not a valid AWS answer" in result.stderr
+
+
+@pytest.mark.usefixtures("aws")
+def test_destroy_goes_on_when_the_nested_stacks_cannot_be_listed(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    cfn.describe(stack("ROLLBACK_COMPLETE"))
+    cfn.fail("list_stack_resources", PARSER_ERROR)
+    last = event(0, "disa-dev", "ROLLBACK_COMPLETE", physical=ROOT_ID)
+    cfn.events(last)
+    cfn.add("delete_stack", {}, {"StackName": ROOT_ID})
+    done = event(1, "disa-dev", "DELETE_COMPLETE", physical=ROOT_ID)
+    cfn.events(last, done)
+    cfn.describe(stack("DELETE_COMPLETE"))
+    cfn.events(last, done)
+
+    result = stubbed("destroy", "--env", "dev", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "disa-dev/* (could not list them: list resources of" in result.stdout
+    assert "cloudformation ListStackResources at" in result.stdout
 
 
 # --- real HTTP answers, real botocore parsing ------------------------------------------------

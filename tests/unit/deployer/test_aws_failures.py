@@ -165,7 +165,15 @@ def test_without_a_named_call_the_error_still_says_what_it_knows() -> None:
     assert denied.message == "do it: DescribeStacks: ValidationError: bad"
 
 
-def test_readme_table_lists_every_family_with_its_exit_code() -> None:
-    rows = dict(re.findall(r"^\| ([^|]+?) \| (\d) \|", README, flags=re.M))
+def test_readme_table_lists_every_family_with_its_exit_code_and_wait_rule() -> None:
+    rows = {
+        name: (code, during_a_wait)
+        for name, code, during_a_wait in re.findall(
+            r"^\| ([^|]+?) \| (\d) \| ([^|]+?) \|", README, flags=re.M
+        )
+    }
     for family in (*FAMILIES, OTHER):
-        assert rows.get(family.name) == str(family.exit_code), family.name
+        code, during_a_wait = rows[family.name]
+        assert code == str(family.exit_code), family.name
+        waited_out = family.failure is not None and family.failure.transient
+        assert during_a_wait.startswith("waited out") is waited_out, family.name
