@@ -51,6 +51,7 @@ class ChangeSetInfo:
     reason: str
     execution_status: str
     changes: tuple[Mapping[str, Any], ...]  # ResourceChange dicts, as CloudFormation gives
+    stack_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class StackGateway:
             reason=page.get("StatusReason", ""),
             execution_status=page.get("ExecutionStatus", ""),
             changes=tuple(changes),
+            stack_name=page.get("StackName", ""),
         )
 
     def delete_change_set(self, change_set_id: str) -> None:

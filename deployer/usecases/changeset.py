@@ -3,6 +3,9 @@ clean it up.
 
 A change set that fails because nothing changed is not an error: :func:`create_change_set`
 returns ``None`` for it (the reason text is recognised in :mod:`deployer.cfn.messages`).
+One that fails because a nested change set failed says only "Nested change set arn:... was
+not successfully created: Currently in FAILED."; the tool describes that nested change set,
+and the one it blames in turn, and reports the deepest one's own reason with its stack path.
 
 The rule for what the tool creates: when anything fails before execution starts (a refusal,
 a timeout, a failed read), :func:`cleanup_on_failure` removes its change set and the
@@ -20,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from deployer.cfn.changes import ChangeNode, build_tree
-from deployer.cfn.messages import change_set_has_no_changes
+from deployer.cfn.messages import change_set_has_no_changes, failed_nested_change_set
 from deployer.errors import AwsCallError, DeployError, DeployFailedError
 from deployer.gateways.cloudformation import ChangeSetInfo, TemplateSource
 from deployer.runtime import Runtime
@@ -29,6 +32,7 @@ from deployer.usecases.watch import newest_event_id
 
 PENDING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 STARTED = frozenset({"EXECUTE_IN_PROGRESS", "EXECUTE_COMPLETE", "EXECUTE_FAILED"})
+MAX_NESTING = 10
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ def create_change_set(
             if change_set_has_no_changes(info.reason):
                 discard(rt, draft)
                 return None
+            path, reason = explain_failure(rt, info, deadline, name)
             raise DeployFailedError(
-                f"change set for {name} failed: {info.reason}",
+                f"change set for {name} failed in {path}: {reason}",
                 hint="nothing was executed; fix the template or parameters and run again",
             )
 
@@ -89,6 +94,26 @@ def wait_for_change_set(rt: Runtime, cs_id: str, deadline: Deadline) -> ChangeSe
         if deadline.passed(rt.clock()):
             raise timed_out(rt, f"change set {cs_id}", last_status, deadline, outage)
         pause(rt, deadline, outage.delay())
+
+
+def explain_failure(
+    rt: Runtime, info: ChangeSetInfo, deadline: Deadline, path: str
+) -> tuple[str, str]:
+    """(stack path, reason) of the deepest failed change set that ``info``'s reason blames."""
+    for _ in range(MAX_NESTING):
+        nested_id = failed_nested_change_set(info.reason)
+        if nested_id is None:
+            break
+        try:
+            nested = wait_for_change_set(rt, nested_id, deadline)
+        except DeployError as err:
+            return path, f"{info.reason} (its reason could not be read: {err.message})"
+        logical_id = next(
+            (str(c.get("LogicalResourceId")) for c in info.changes
+             if c.get("ChangeSetId") == nested_id), nested.stack_name or nested_id,
+        )  # fmt: skip
+        path, info = f"{path}/{logical_id}", nested
+    return path, info.reason or info.status
 
 
 def start_execution(rt: Runtime, change_set: ChangeSet, deadline: Deadline) -> str | None:

@@ -1,5 +1,6 @@
-"""A failure explains itself: events print in time order across root and nested stacks, so
-the cause always prints before "Embedded stack ... was not successfully created"."""
+"""A failure explains itself: a failed nested change set by the deepest one's own reason, a
+failed execution by events printed in time order across root and nested stacks, so the
+cause always prints before "Embedded stack ... was not successfully created"."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 from cfn_script import (
     ACCOUNT,
     CS_ID,
+    NESTED_CS_ID,
     NESTED_ID,
     ROOT_ID,
     TABLE_TYPE,
     CfnScript,
+    change,
+    cleanup_of_a_created_stack,
     event,
     stack,
     up_to_execution,
@@ -26,6 +30,65 @@ DEEP_CS_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/deep/cs-3"
 DEEP_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/disa-dev-Storage-X-Table-Y/deep-1"
 TEMPLATE_ERROR = "Template error: instance of Fn::GetAtt references undefined resource Topic"
 TABLE_EXISTS = 'Resource handler returned message: "Table already exists: disa-dev-messages"'
+
+
+def blames(nested_cs: str) -> str:
+    return f"Nested change set {nested_cs} was not successfully created: Currently in FAILED."
+
+
+def failed_change_set(
+    cfn: CfnScript, cs_id: str, reason: str, changes: list[dict[str, Any]], stack_name: str
+) -> None:
+    response = {
+        "ChangeSetId": cs_id,
+        "StackName": stack_name,
+        "Status": "FAILED",
+        "StatusReason": reason,
+        "ExecutionStatus": "UNAVAILABLE",
+        "Changes": changes,
+    }
+    cfn.add("describe_change_set", response, {"ChangeSetName": cs_id})
+
+
+def test_a_failed_nested_change_set_is_explained_by_the_deepest_ones_own_reason(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    cfn.store_ready()
+    cfn.missing()
+    cfn.create_change_set("CREATE")
+    storage = change("Add", "StorageStack", NESTED, nested_cs=NESTED_CS_ID)
+    failed_change_set(cfn, CS_ID, blames(NESTED_CS_ID), [storage], "disa-dev")
+    table_stack = change("Add", "TableStack", NESTED, nested_cs=DEEP_CS_ID)
+    failed_change_set(cfn, NESTED_CS_ID, blames(DEEP_CS_ID), [table_stack], "disa-dev-Storage-X")
+    failed_change_set(cfn, DEEP_CS_ID, TEMPLATE_ERROR, [], "disa-dev-Storage-X-Table-Y")
+    cleanup_of_a_created_stack(cfn)
+
+    result = stubbed("up", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 4, result.output
+    expected = (
+        f"change set for disa-dev failed in disa-dev/StorageStack/TableStack: {TEMPLATE_ERROR}"
+    )
+    assert expected in result.stderr
+    assert "Currently in FAILED" not in result.stderr
+    assert json.loads(result.stdout)["error"] == expected
+    assert "ExecuteChangeSet" not in cfn.calls
+
+
+def test_a_nested_change_set_not_listed_among_the_changes_is_named_by_its_stack(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    cfn.store_ready()
+    cfn.missing()
+    cfn.create_change_set("CREATE")
+    failed_change_set(cfn, CS_ID, blames(NESTED_CS_ID), [], "disa-dev")
+    failed_change_set(cfn, NESTED_CS_ID, TEMPLATE_ERROR, [], "disa-dev-Storage-X")
+    cleanup_of_a_created_stack(cfn)
+
+    result = stubbed("up", "--env", "dev")
+
+    assert result.exit_code == 4, result.output
+    assert f"failed in disa-dev/disa-dev-Storage-X: {TEMPLATE_ERROR}" in result.stderr
 
 
 def three_stacks_failing() -> tuple[list[Any], list[Any], list[Any]]:
