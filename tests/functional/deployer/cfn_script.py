@@ -28,6 +28,9 @@ STORE_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/disa-dev-artifacts
 CS_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/disa-deploy-x/cs-1"
 NESTED_CS_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/nested/cs-2"
 BUCKET = "disa-dev-artifacts-123456789012"
+# The --timeout value that gives a 60 s budget. The CLI takes minutes on this branch; when
+# --timeout takes seconds ("90s", "15m"), this becomes "60" and every test follows.
+SIXTY_SECONDS = "1"
 OWNER_TAGS = {"disa:managed-by": "disa-deploy", "disa:env": "dev", "disa:project": "disa"}
 
 

@@ -12,6 +12,7 @@ from botocore.parsers import ResponseParserError
 from cfn_script import (
     CS_ID,
     ROOT_ID,
+    SIXTY_SECONDS,
     TABLE_TYPE,
     CfnScript,
     change,
@@ -148,7 +149,7 @@ def test_a_read_before_executing_that_never_comes_back_leaves_no_change_set(
         cfn.throttle("describe_stack_events")
     cleanup_of_a_created_stack(cfn)
 
-    result = stubbed("up", "--env", "dev", "--timeout", "1")
+    result = stubbed("up", "--env", "dev", "--timeout", SIXTY_SECONDS)
 
     assert result.exit_code == 5, result.output
     assert "ExecuteChangeSet" not in cfn.calls

@@ -12,6 +12,7 @@ from cfn_script import (
     NESTED_ID,
     OLD_ID,
     ROOT_ID,
+    SIXTY_SECONDS,
     CfnScript,
     change,
     event,
@@ -163,10 +164,10 @@ def test_the_wait_before_deploying_ends_at_the_timeout(
 ) -> None:
     stubbed.edge.poll_seconds = 25
     cfn.store_ready()
-    for _ in range(5):  # the pre-flight look, then polls at 0, 25, 50 and 60 s (--timeout 1)
+    for _ in range(5):  # the pre-flight look, then polls at 0, 25, 50 and 60 s (60 s budget)
         cfn.describe(stack("UPDATE_IN_PROGRESS"))
 
-    result = stubbed("up", "--env", "dev", "--timeout", "1", "--output", "json")
+    result = stubbed("up", "--env", "dev", "--timeout", SIXTY_SECONDS, "--output", "json")
 
     assert result.exit_code == 5, result.output
     assert "disa-dev still UPDATE_IN_PROGRESS when --timeout ran out (60 s)" in result.stderr

@@ -11,6 +11,7 @@ from cfn_script import (
     CS_ID,
     OLD_ID,
     ROOT_ID,
+    SIXTY_SECONDS,
     CfnScript,
     cleanup_of_a_created_stack,
     event,
@@ -38,7 +39,7 @@ def test_change_set_creation_ends_at_the_timeout_and_removes_what_it_made(
         cfn.change_set("CREATE_IN_PROGRESS", [])
     cleanup_of_a_created_stack(cfn)
 
-    result = slow("up", "--env", "dev", "--timeout", "1")
+    result = slow("up", "--env", "dev", "--timeout", SIXTY_SECONDS)
 
     assert result.exit_code == 5, result.output
     assert f"change set {CS_ID} still CREATE_IN_PROGRESS when --timeout ran out" in result.stderr
@@ -58,7 +59,7 @@ def test_a_change_set_that_cannot_be_removed_is_named_with_its_command(
     cfn.add("describe_stacks", {"Stacks": [stack("REVIEW_IN_PROGRESS")]}, {"StackName": ROOT_ID})
     cfn.add("delete_stack", {}, {"StackName": ROOT_ID})
 
-    result = slow("up", "--env", "dev", "--timeout", "1")
+    result = slow("up", "--env", "dev", "--timeout", SIXTY_SECONDS)
 
     assert result.exit_code == 5, result.output  # the timeout, not the failed cleanup
     assert "warning: could not remove change set" in result.stderr
@@ -78,7 +79,7 @@ def test_execution_ends_at_the_timeout_with_the_last_status_and_leaves_the_stack
         cfn.events(review, started)
         cfn.describe(stack("CREATE_IN_PROGRESS"))
 
-    result = slow("up", "--env", "dev", "--timeout", "1", "--output", "json")
+    result = slow("up", "--env", "dev", "--timeout", SIXTY_SECONDS, "--output", "json")
 
     assert result.exit_code == 5, result.output
     assert "disa-dev still CREATE_IN_PROGRESS when --timeout ran out (60 s)" in result.stderr
@@ -103,7 +104,7 @@ def test_one_budget_covers_the_settle_wait_and_the_execution(
         cfn.events(last)
         cfn.describe(stack("UPDATE_IN_PROGRESS"))
 
-    result = slow("up", "--env", "dev", "--timeout", "1")
+    result = slow("up", "--env", "dev", "--timeout", SIXTY_SECONDS)
 
     assert result.exit_code == 5, result.output
     assert "disa-dev still UPDATE_IN_PROGRESS when --timeout ran out (60 s)" in result.stderr
@@ -122,7 +123,7 @@ def test_deleting_a_failed_stack_before_recreating_it_ends_at_the_timeout(
         cfn.events(old, stack_id=OLD_ID)
         cfn.describe(stack("DELETE_IN_PROGRESS", OLD_ID))
 
-    result = slow("up", "--env", "dev", "--timeout", "1")
+    result = slow("up", "--env", "dev", "--timeout", SIXTY_SECONDS)
 
     assert result.exit_code == 5, result.output
     assert "disa-dev still DELETE_IN_PROGRESS when --timeout ran out (60 s)" in result.stderr
@@ -141,7 +142,7 @@ def test_destroy_ends_at_the_timeout_while_the_stack_is_still_deleting(
         cfn.events(last)
         cfn.describe(stack("DELETE_IN_PROGRESS"))
 
-    result = slow("destroy", "--env", "dev", "--yes", "--timeout", "1")
+    result = slow("destroy", "--env", "dev", "--yes", "--timeout", SIXTY_SECONDS)
 
     assert result.exit_code == 5, result.output
     assert "disa-dev still DELETE_IN_PROGRESS when --timeout ran out (60 s)" in result.stderr
