@@ -53,6 +53,51 @@ class DeployFailedError(DeployError):
         self.root_cause = root_cause
 
 
+class CallFailure(enum.Enum):
+    """How an AWS call failed, in the words a "gap" report uses."""
+
+    REFUSED = "refused"  # AWS answered with an error: nothing was done
+    THROTTLED = "throttled"
+    SERVER_ERROR = "server error"
+    BAD_REPLY = "not a valid AWS answer"
+    CONNECTION_LOST = "connection lost"
+    UNREACHABLE = "unreachable"
+
+    @property
+    def transient(self) -> bool:
+        """Trying again later may succeed (every failure but a refusal)."""
+        return self is not CallFailure.REFUSED
+
+    @property
+    def maybe_done(self) -> bool:
+        """The request may have taken effect although no valid answer came back."""
+        return self in (
+            CallFailure.SERVER_ERROR,
+            CallFailure.BAD_REPLY,
+            CallFailure.CONNECTION_LOST,
+        )
+
+
+class AwsCallError(DeployFailedError):
+    """An AWS call that did not succeed; the message names the call and its endpoint."""
+
+    def __init__(self, message: str, hint: str | None = None, *, failure: CallFailure) -> None:
+        super().__init__(message, hint)
+        self.failure = failure
+
+
+class AwsUnreachableError(AwsCallError):
+    """No connection to the endpoint at all: a network or endpoint setting, exit 2."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class InternalError(DeployError):
+    """botocore refused a request the tool built (a bug), named like any other failed call."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class WaitTimeoutError(DeployError):
     exit_code = ExitCode.TIMEOUT
 

@@ -26,6 +26,12 @@ NOISE_REASONS = (
 )
 
 
+# A parent change set that failed because a nested one did; the nested one holds the reason.
+NESTED_CHANGE_SET_FAILED = re.compile(
+    r"^Nested change set (arn:\S+) was not successfully created: Currently in \w+\.?"
+)
+
+
 def change_set_has_no_changes(status_reason: str | None) -> bool:
     reason = status_reason or ""
     return any(reason.startswith(prefix) for prefix in NO_CHANGES_MESSAGES)
@@ -38,3 +44,9 @@ def is_does_not_exist(message: str | None) -> bool:
 def is_noise(reason: str | None) -> bool:
     text = (reason or "").strip()
     return any(pattern.search(text) for pattern in NOISE_REASONS)
+
+
+def failed_nested_change_set(status_reason: str | None) -> str | None:
+    """The ARN of the nested change set a parent's status reason blames, if it blames one."""
+    match = NESTED_CHANGE_SET_FAILED.match((status_reason or "").strip())
+    return match.group(1) if match else None

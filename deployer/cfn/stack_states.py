@@ -2,6 +2,8 @@
 
 :func:`decide` maps a stack's current status (and its ownership tags) to the next action,
 or refuses with the recovery command. It makes no calls, so every state has a unit test.
+Ownership (:func:`owned`) is all three tags equal to this env and project; the tool deletes
+or replaces nothing that fails it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,18 @@ def is_in_progress(status: str) -> bool:
 
 
 def owned(tags: Mapping[str, str], owner_tags: Mapping[str, str]) -> bool:
-    return all(tags.get(key) == value for key, value in owner_tags.items() if key != "disa:project")
+    """Every ownership tag (managed-by, env, project) present with this env's value."""
+    return all(tags.get(key) == value for key, value in owner_tags.items())
+
+
+def foreign_tags(tags: Mapping[str, str], owner_tags: Mapping[str, str]) -> str:
+    """The ownership tags that differ, as ``key=value`` (or ``key missing``), for messages."""
+    wrong = [
+        f"{key}={tags[key]}" if key in tags else f"{key} missing"
+        for key, value in owner_tags.items()
+        if tags.get(key) != value
+    ]
+    return ", ".join(wrong)
 
 
 def decide(stack: StackInfo | None, owner_tags: Mapping[str, str], region: str) -> Next:
@@ -47,7 +60,8 @@ def decide(stack: StackInfo | None, owner_tags: Mapping[str, str], region: str) 
         if owned(stack.tags, owner_tags):
             return Next.RECREATE
         raise PreflightError(
-            f"stack {name} is {status} and does not carry this tool's tags for this env",
+            f"stack {name} is {status} and does not carry this tool's tags for this env "
+            f"({foreign_tags(stack.tags, owner_tags)})",
             hint=f"inspect it, then delete it yourself: aws cloudformation delete-stack "
             f"--stack-name {name} --region {region}",
         )

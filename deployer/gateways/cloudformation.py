@@ -1,8 +1,9 @@
 """CloudFormation gateway: stacks, templates, change sets and events as plain values.
 
 "Does not exist" is a ``ValidationError`` distinguished only by its message; it becomes
-``None`` here (see :mod:`deployer.cfn.messages`), every other failure goes through
-:func:`aws_errors`. Pagination happens here; callers get lists or lazy iterators.
+``None`` here (see :mod:`deployer.cfn.messages`); every call goes through :func:`aws_call`,
+so any other failure names the operation and endpoint. Pagination happens here; callers get
+lists or lazy iterators.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import botocore.exceptions
 
 from deployer.cfn.messages import is_does_not_exist
-from deployer.gateways.base import aws_errors, error_code, error_message
+from deployer.gateways.base import aws_call, error_code, error_message
 
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
 
@@ -50,6 +51,13 @@ class ChangeSetInfo:
     reason: str
     execution_status: str
     changes: tuple[Mapping[str, Any], ...]  # ResourceChange dicts, as CloudFormation gives
+    stack_name: str = ""
+
+
+@dataclass(frozen=True)
+class NewChangeSet:
+    change_set_id: str
+    stack_id: str
 
 
 @dataclass(frozen=True)
@@ -94,77 +102,77 @@ class StackGateway:
 
     def describe(self, name: str) -> StackInfo | None:
         try:
-            with aws_errors(f"describe stack {name}"):
-                stacks = self.client.describe_stacks(StackName=name)["Stacks"]
+            reply = self._call("describe_stacks", f"describe stack {name}", StackName=name)
         except Exception as err:
             if _missing(err):
                 return None
             raise
+        stacks = reply["Stacks"]
         return _stack_info(stacks[0]) if stacks else None
 
     def template_body(self, name: str) -> str:
-        with aws_errors(f"get template of {name}"):
-            body = self.client.get_template(StackName=name, TemplateStage="Original")
+        body = self._call("get_template", f"get template of {name}", StackName=name,
+                          TemplateStage="Original")  # fmt: skip
         text = body.get("TemplateBody", "")
         return text if isinstance(text, str) else _canonical_json(text)
 
     def create_stack(self, name: str, template: TemplateSource, params: Mapping[str, str],
                      tags: Mapping[str, str]) -> str:  # fmt: skip
-        with aws_errors(f"create stack {name}"):
-            reply = self.client.create_stack(
-                StackName=name, Parameters=_params(params), Tags=_tags(tags),
-                Capabilities=list(CAPABILITIES), **template.as_params(),
-            )  # fmt: skip
+        reply = self._call(
+            "create_stack", f"create stack {name}",
+            StackName=name, Parameters=_params(params), Tags=_tags(tags),
+            Capabilities=list(CAPABILITIES), **template.as_params(),
+        )  # fmt: skip
         return str(reply["StackId"])
 
-    def create_change_set(self, name: str, change_set: str, kind: str, template: TemplateSource,
-                          params: Mapping[str, str], tags: Mapping[str, str]) -> str:  # fmt: skip
-        with aws_errors(f"create change set for {name}"):
-            reply = self.client.create_change_set(
-                StackName=name, ChangeSetName=change_set, ChangeSetType=kind,
-                Parameters=_params(params), Tags=_tags(tags), Capabilities=list(CAPABILITIES),
-                IncludeNestedStacks=True, **template.as_params(),
-            )  # fmt: skip
-        return str(reply["Id"])
+    def create_change_set(
+        self, name: str, change_set: str, kind: str, template: TemplateSource,
+        params: Mapping[str, str], tags: Mapping[str, str],
+    ) -> NewChangeSet:  # fmt: skip
+        reply = self._call(
+            "create_change_set", f"create change set for {name}",
+            StackName=name, ChangeSetName=change_set, ChangeSetType=kind,
+            Parameters=_params(params), Tags=_tags(tags), Capabilities=list(CAPABILITIES),
+            IncludeNestedStacks=True, **template.as_params(),
+        )  # fmt: skip
+        return NewChangeSet(str(reply["Id"]), str(reply.get("StackId", "")))
 
     def describe_change_set(self, change_set_id: str) -> ChangeSetInfo:
         changes: list[Mapping[str, Any]] = []
         token: str | None = None
-        with aws_errors("describe change set"):
-            while True:
-                extra = {"NextToken": token} if token else {}
-                page = self.client.describe_change_set(ChangeSetName=change_set_id, **extra)
-                changes.extend(c["ResourceChange"] for c in page.get("Changes", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
+        while True:
+            extra = {"NextToken": token} if token else {}
+            page = self._call("describe_change_set", "describe change set",
+                              ChangeSetName=change_set_id, **extra)  # fmt: skip
+            changes.extend(c["ResourceChange"] for c in page.get("Changes", []))
+            token = page.get("NextToken")
+            if not token:
+                break
         return ChangeSetInfo(
             change_set_id=page.get("ChangeSetId", change_set_id),
             status=page.get("Status", ""),
             reason=page.get("StatusReason", ""),
             execution_status=page.get("ExecutionStatus", ""),
             changes=tuple(changes),
+            stack_name=page.get("StackName", ""),
         )
 
     def delete_change_set(self, change_set_id: str) -> None:
-        with aws_errors("delete change set"):
-            self.client.delete_change_set(ChangeSetName=change_set_id)
+        self._call("delete_change_set", "delete change set", ChangeSetName=change_set_id)
 
     def execute_change_set(self, change_set_id: str) -> None:
-        with aws_errors("execute change set"):
-            self.client.execute_change_set(ChangeSetName=change_set_id)
+        self._call("execute_change_set", "execute change set", ChangeSetName=change_set_id)
 
     def delete_stack(self, stack: str) -> None:
-        with aws_errors(f"delete stack {stack}"):
-            self.client.delete_stack(StackName=stack)
+        self._call("delete_stack", f"delete stack {stack}", StackName=stack)
 
     def events(self, stack_id: str) -> Iterator[StackEvent]:
         """Events newest first, one page at a time (stop iterating to stop paging)."""
         token: str | None = None
         while True:
             extra = {"NextToken": token} if token else {}
-            with aws_errors(f"describe events of {stack_id}"):
-                page = self.client.describe_stack_events(StackName=stack_id, **extra)
+            page = self._call("describe_stack_events", f"describe events of {stack_id}",
+                              StackName=stack_id, **extra)  # fmt: skip
             yield from (_event(raw) for raw in page.get("StackEvents", []))
             token = page.get("NextToken")
             if not token:
@@ -176,8 +184,8 @@ class StackGateway:
         token: str | None = None
         while True:
             extra = {"NextToken": token} if token else {}
-            with aws_errors(f"list resources of {stack}"):
-                page = self.client.list_stack_resources(StackName=stack, **extra)
+            page = self._call("list_stack_resources", f"list resources of {stack}",
+                              StackName=stack, **extra)  # fmt: skip
             for item in page.get("StackResourceSummaries", []):
                 nested = item.get("ResourceType") == "AWS::CloudFormation::Stack"
                 if nested and item.get("PhysicalResourceId"):
@@ -185,6 +193,9 @@ class StackGateway:
             token = page.get("NextToken")
             if not token:
                 return found
+
+    def _call(self, method: str, action: str, **params: Any) -> Any:
+        return aws_call(self.client, method, action, **params)
 
 
 def _missing(err: Exception) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deployer.gateways.base import aws_errors
+from deployer.gateways.base import aws_call
 
 
 class Identity:
@@ -12,5 +12,5 @@ class Identity:
         self.client = client
 
     def account_id(self) -> str:
-        with aws_errors("identify the caller (sts get-caller-identity)"):
-            return str(self.client.get_caller_identity()["Account"])
+        reply = aws_call(self.client, "get_caller_identity", "identify the caller")
+        return str(reply["Account"])

@@ -4,6 +4,8 @@ Order of work, each step refusing early: account guard and upload (``package``);
 (``prepare_stack``); the no-op fast path (no change set at all when the deployed template,
 parameters and tags already match); the change set, shown as a tree; the stateful guard
 (``--allow-replace``); execution, followed across nested stacks; outputs or a root cause.
+Every wait shares one deadline (``--timeout``); whatever fails before execution starts
+removes the change set this run made (:func:`~deployer.usecases.changeset.cleanup_on_failure`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,17 @@ from deployer.cfn.stack_states import SETTLED_OK
 from deployer.errors import DeployFailedError, PreflightError
 from deployer.runtime import Runtime
 from deployer.ui.output import Summary, render_change_tree, render_mapping, render_refusal
-from deployer.usecases.changeset import ChangeSet, create_change_set, discard
+from deployer.usecases.changeset import (
+    ChangeSet,
+    cleanup_on_failure,
+    create_change_set,
+    discard,
+    start_execution,
+)
 from deployer.usecases.package import package
 from deployer.usecases.preflight import is_noop, prepare_stack, stack_parameters
-from deployer.usecases.watch import StackWatcher, newest_event_id
+from deployer.usecases.waiting import Deadline
+from deployer.usecases.watch import StackWatcher
 
 DEPLOY_TIMEOUT_SECONDS = 60 * 60
 
@@ -30,7 +39,7 @@ DEPLOY_TIMEOUT_SECONDS = 60 * 60
 class DeployOptions:
     execute: bool = True  # False: plan
     allow_replace: bool = False
-    timeout: float = DEPLOY_TIMEOUT_SECONDS
+    timeout: float = DEPLOY_TIMEOUT_SECONDS  # all of the waits on the stack, together
     save: Path | None = None
 
 
@@ -46,23 +55,27 @@ def deploy(rt: Runtime, options: DeployOptions, summary: Summary) -> DeployOutco
     pkg = package(rt)
     summary.counts.update(pkg.counts())
     summary.durations["package"] = round(rt.clock() - started, 3)
-    target = prepare_stack(rt)
+    deadline = Deadline.start(rt, options.timeout)
+    target = prepare_stack(rt, deadline)
     passed, full = stack_parameters(rt, pkg)
     if target.stack is not None and is_noop(rt, target.stack, pkg, full):
         return _no_changes(rt, summary, dict(target.stack.outputs))
-    change_set = create_change_set(rt, target.kind, pkg.template, passed)
+    made_stack = target.stack is None
+    change_set = create_change_set(rt, target.kind, pkg.template, passed, deadline, made_stack)
     if change_set is None:
         stack = rt.stacks.describe(rt.config.stack_name)
         return _no_changes(rt, summary, dict(stack.outputs) if stack else {})
-    tree = list(change_set.tree)
-    summary.counts.update({f"changes_{k.lower()}": v for k, v in count_actions(tree).items()})
-    summary.details["changes"] = [node.as_dict() for node in tree]
-    rt.ui.result(f"Change set for {rt.config.stack_name} ({change_set.kind}):")
-    rt.ui.result(render_change_tree(tree, rt.ui) or "  (no resource changes)")
-    _guard(rt, change_set, options)
-    if not options.execute:
-        return _finish_plan(rt, change_set, options, summary)
-    outputs = _execute(rt, change_set, options)
+    with cleanup_on_failure(rt, change_set):  # until execution starts
+        tree = list(change_set.tree)
+        summary.counts.update({f"changes_{k.lower()}": v for k, v in count_actions(tree).items()})
+        summary.details["changes"] = [node.as_dict() for node in tree]
+        rt.ui.result(f"Change set for {rt.config.stack_name} ({change_set.kind}):")
+        rt.ui.result(render_change_tree(tree, rt.ui) or "  (no resource changes)")
+        _guard(rt, change_set, options)
+        if not options.execute:
+            return _finish_plan(rt, change_set, options, summary)
+        marker = start_execution(rt, change_set, deadline)
+    outputs = _follow(rt, change_set, marker, deadline)
     summary.durations["deploy"] = round(rt.clock() - started, 3)
     return DeployOutcome(True, tree, outputs)
 
@@ -80,7 +93,6 @@ def _guard(rt: Runtime, change_set: ChangeSet, options: DeployOptions) -> None:
     if options.allow_replace:
         rt.ui.progress(render_refusal(refused).replace("refusing to", "--allow-replace: will"))
         return
-    discard(rt, change_set.change_set_id, change_set.kind)
     raise PreflightError(
         render_refusal(refused),
         hint="data would be lost; if that is intended, run again with --allow-replace",
@@ -90,7 +102,7 @@ def _guard(rt: Runtime, change_set: ChangeSet, options: DeployOptions) -> None:
 def _finish_plan(
     rt: Runtime, change_set: ChangeSet, options: DeployOptions, summary: Summary
 ) -> DeployOutcome:
-    discard(rt, change_set.change_set_id, change_set.kind)
+    discard(rt, change_set)
     changed = bool(change_set.tree)
     summary.changed = changed
     if options.save is not None:
@@ -101,12 +113,12 @@ def _finish_plan(
     return DeployOutcome(changed, list(change_set.tree))
 
 
-def _execute(rt: Runtime, change_set: ChangeSet, options: DeployOptions) -> dict[str, str]:
-    marker = newest_event_id(rt, change_set.stack_id)
-    rt.stacks.execute_change_set(change_set.change_set_id)
+def _follow(
+    rt: Runtime, change_set: ChangeSet, marker: str | None, deadline: Deadline
+) -> dict[str, str]:
     rt.ui.progress(f"executing change set on {rt.config.stack_name}")
     watcher = StackWatcher(rt, rt.config.stack_name, change_set.stack_id, marker)
-    result = watcher.run(options.timeout)
+    result = watcher.run(deadline)
     final = result.final
     if final is not None and final.status in SETTLED_OK:
         rt.ui.result(render_mapping("Outputs", final.outputs))

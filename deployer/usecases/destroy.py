@@ -1,10 +1,17 @@
 """``destroy``: show what goes, get consent, delete, report what policy kept.
 
 Consent rules, checked before any call that changes anything: a protected env (``protected:
-true``, e.g. prod) needs ``--force-protected``; then ``--yes``, or a "yes" typed at a
-terminal; without a terminal and without ``--yes`` the tool refuses (a pipeline never
-deletes by accident). ``--purge-artifacts`` also deletes every object version in the
-artifact bucket and the artifact stack.
+true``, e.g. prod) needs ``--force-protected``; every stack to delete (the root, and with
+``--purge-artifacts`` the artifact stack whose bucket is emptied) must carry all three
+ownership tags of this env and project, or nothing is deleted; then ``--yes``, or a "yes"
+typed at a terminal; without a terminal and without ``--yes`` the tool refuses (a pipeline
+never deletes by accident). ``--purge-artifacts`` also deletes every object version in the
+artifact bucket and the artifact stack. ``--timeout`` bounds all the deletions together.
+
+Listing nested stacks only informs the prompt, so a failed listing is said and skipped. On
+the local emulator a deletion that fails does not stop ``destroy``: the CLI then stops the
+emulator, which discards every local resource, and the outcome says what CloudFormation
+could not delete.
 """
 
 from __future__ import annotations
@@ -12,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deployer.cfn.diagnosis import PathEvent, find_root_cause, retained
-from deployer.errors import DeployFailedError, PreflightError
+from deployer.cfn.stack_states import foreign_tags, owned
+from deployer.errors import DeployError, DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
 from deployer.ui.output import Confirm, Summary, render_retained
 from deployer.usecases.store import check_account
+from deployer.usecases.waiting import Deadline
 from deployer.usecases.watch import StackWatcher, newest_event_id
 
 DESTROY_TIMEOUT_SECONDS = 60 * 60
@@ -35,6 +44,7 @@ class DestroyOutcome:
     deleted: list[str] = field(default_factory=list)
     retained: list[PathEvent] = field(default_factory=list)
     objects_purged: int = 0
+    not_deleted: list[str] = field(default_factory=list)  # local only: the emulator stops
 
 
 def destroy(
@@ -55,13 +65,21 @@ def destroy(
             f"nothing to destroy: no stack {cfg.stack_name} in {cfg.account_id}/{cfg.region}"
         )
         return DestroyOutcome()
+    _refuse_foreign(rt, targets)
     rt.ui.result(_describe_targets(rt, targets))
     _consent(rt, options, confirm)
     outcome = DestroyOutcome()
-    for stack in targets:
-        if stack is store:
-            outcome.objects_purged = _empty_bucket(rt, stack)
-        _delete(rt, stack, options.timeout, outcome)
+    deadline = Deadline.start(rt, options.timeout)
+    try:
+        for stack in targets:
+            if stack is store:
+                outcome.objects_purged = _empty_bucket(rt, stack)
+            _delete(rt, stack, deadline, outcome)
+    except DeployError as err:
+        if rt.emulator is None:
+            raise
+        _local_failure(rt, targets, outcome, err)
+        summary.details["not_deleted"] = outcome.not_deleted
     rt.ui.result(render_retained(outcome.retained))
     summary.changed = True
     summary.counts.update(
@@ -70,6 +88,28 @@ def destroy(
         objects_purged=outcome.objects_purged,
     )
     return outcome
+
+
+def _refuse_foreign(rt: Runtime, targets: list[StackInfo]) -> None:
+    cfg, owner = rt.config, rt.config.ownership_tags
+    for stack in targets:
+        if not owned(stack.tags, owner):
+            raise PreflightError(
+                f"refusing to destroy {stack.name}: it does not carry this tool's tags for env "
+                f"{cfg.name}, project {cfg.project} ({foreign_tags(stack.tags, owner)}); "
+                "nothing was deleted",
+                hint=f"inspect it; if it is yours to delete, delete it yourself: aws "
+                f"cloudformation delete-stack --stack-name {stack.name} --region {cfg.region}",
+            )
+
+
+def _local_failure(
+    rt: Runtime, targets: list[StackInfo], outcome: DestroyOutcome, err: DeployError
+) -> None:
+    outcome.not_deleted = [s.name for s in targets if s.name not in outcome.deleted]
+    names = ", ".join(outcome.not_deleted)
+    rt.ui.result(f"could not delete {names} through CloudFormation: {err.message}")
+    rt.ui.result(f"stopping the emulator discards {names} with all local state")
 
 
 def _describe_targets(rt: Runtime, targets: list[StackInfo]) -> str:
@@ -84,7 +124,11 @@ def _describe_targets(rt: Runtime, targets: list[StackInfo]) -> str:
 
 def _nested_paths(rt: Runtime, stack_id: str, path: str) -> list[str]:
     found: list[str] = []
-    for logical_id, nested_id in rt.stacks.nested_stacks(stack_id):
+    try:
+        nested = rt.stacks.nested_stacks(stack_id)
+    except DeployError as err:
+        return [f"{path}/* (could not list them: {err.message})"]
+    for logical_id, nested_id in nested:
         found.append(f"{path}/{logical_id}")
         found.extend(_nested_paths(rt, nested_id, f"{path}/{logical_id}"))
     return found
@@ -111,11 +155,11 @@ def _empty_bucket(rt: Runtime, store: StackInfo) -> int:
     return count
 
 
-def _delete(rt: Runtime, stack: StackInfo, timeout: float, outcome: DestroyOutcome) -> None:
-    marker = newest_event_id(rt, stack.stack_id)
+def _delete(rt: Runtime, stack: StackInfo, deadline: Deadline, outcome: DestroyOutcome) -> None:
+    marker = newest_event_id(rt, stack.stack_id, deadline)
     rt.stacks.delete_stack(stack.stack_id)
     rt.ui.progress(f"deleting {stack.name}")
-    result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(timeout)
+    result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(deadline)
     outcome.retained.extend(retained(result.events))
     if result.final is not None and result.final.status != "DELETE_COMPLETE":
         cause = find_root_cause(result.events)

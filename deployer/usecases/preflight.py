@@ -18,10 +18,8 @@ from deployer.errors import ConfigError, DeployFailedError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
 from deployer.usecases.package import PackageResult
-from deployer.usecases.waiting import wait_until_settled
+from deployer.usecases.waiting import Deadline, settle
 from deployer.usecases.watch import StackWatcher, newest_event_id
-
-SETTLE_TIMEOUT_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -30,26 +28,26 @@ class Target:
     stack: StackInfo | None
 
 
-def prepare_stack(rt: Runtime, timeout: float = SETTLE_TIMEOUT_SECONDS) -> Target:
+def prepare_stack(rt: Runtime, deadline: Deadline) -> Target:
     name = rt.config.stack_name
     stack = rt.stacks.describe(name)
     while True:
         step = decide(stack, rt.config.ownership_tags, rt.config.region)
         if step is Next.WAIT:
-            stack = wait_until_settled(rt, name, timeout)
+            stack = settle(rt, name, deadline)
             continue
         if step is Next.RECREATE:
             assert stack is not None
-            delete_failed_stack(rt, stack, timeout)
+            delete_failed_stack(rt, stack, deadline)
             return Target("CREATE", None)
         return Target("CREATE" if step is Next.CREATE else "UPDATE", stack)
 
 
-def delete_failed_stack(rt: Runtime, stack: StackInfo, timeout: float) -> None:
+def delete_failed_stack(rt: Runtime, stack: StackInfo, deadline: Deadline) -> None:
     rt.ui.progress(f"{stack.name} is {stack.status} (a failed create): deleting it to start over")
-    marker = newest_event_id(rt, stack.stack_id)
+    marker = newest_event_id(rt, stack.stack_id, deadline)
     rt.stacks.delete_stack(stack.stack_id)
-    result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(timeout)
+    result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(deadline)
     if result.final is not None and result.final.status != "DELETE_COMPLETE":
         raise DeployFailedError(
             f"could not delete failed stack {stack.name}: {result.final.status}",

@@ -3,10 +3,16 @@
 moto cannot show failure events, rollback states, nested change sets or "no changes"
 reasons; these tests script CloudFormation call by call instead, while S3 and STS stay on
 moto (so packaging runs for real). The Stubber fails the test on any unexpected call.
+
+Beyond the Stubber's answers and ClientErrors, a script can make any call *raise* what
+botocore raises on a bad day (``ResponseParserError``, ``ReadTimeoutError``…): a handler
+registered first on ``before-parameter-build`` (botocore's public event API, emitted before
+the Stubber looks at its queue) raises the scripted exception at its place in the sequence.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +28,9 @@ STORE_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/disa-dev-artifacts
 CS_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/disa-deploy-x/cs-1"
 NESTED_CS_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/nested/cs-2"
 BUCKET = "disa-dev-artifacts-123456789012"
+# The --timeout value that gives a 60 s budget. The CLI takes minutes on this branch; when
+# --timeout takes seconds ("90s", "15m"), this becomes "60" and every test follows.
+SIXTY_SECONDS = "60"
 OWNER_TAGS = {"disa:managed-by": "disa-deploy", "disa:env": "dev", "disa:project": "disa"}
 
 
@@ -86,21 +95,63 @@ def change(
 class CfnScript:
     def __init__(self) -> None:
         self.client = boto3.client("cloudformation", region_name="us-east-1")
+        # One entry per scripted call, in order: None (the Stubber answers) or an exception.
+        self.script: deque[tuple[str, Exception | None]] = deque()
+        self.calls: list[str] = []  # every operation the tool called, in order
+        self.unexpected: list[str] = []  # calls the script did not expect
+        # Registered before the Stubber's own first handlers, so they run before them.
+        self.client.meta.events.register_first("before-parameter-build.*.*", self._fault)
+        self.client.meta.events.register_first("before-call.*.*", self._consume)
         self.stubber = Stubber(self.client)
         self.stubber.activate()
+
+    def _fault(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+        if not self.script or self.script[0][0] != model.name:
+            # The Stubber raises too, but a best-effort cleanup may swallow that: keep it.
+            self.unexpected.append(model.name)
+            return
+        operation, exception = self.script[0]
+        if exception is None:
+            return
+        self.script.popleft()
+        raise exception
+
+    def _answer(self, method: str) -> None:
+        self.script.append((self.client.meta.method_to_api_mapping[method], None))
+
+    def _consume(self, **_: Any) -> None:
+        """A call the Stubber answers (it passed _fault): its script entry is used up."""
+        if self.script and self.script[0][1] is None:
+            self.script.popleft()
 
     def add(
         self, operation: str, response: dict[str, Any], params: dict[str, Any] | None = None
     ) -> None:
+        self._answer(operation)
         self.stubber.add_response(operation, response, params)
+
+    def error(self, operation: str, code: str, message: str, status: int = 400) -> None:
+        self._answer(operation)
+        self.stubber.add_client_error(operation, code, message, status)
+
+    def fail(self, operation: str, exception: Exception) -> None:
+        """The next scripted call (of ``operation``) raises ``exception`` instead of answering."""
+        self.script.append((self.client.meta.method_to_api_mapping[operation], exception))
+
+    def throttle(self, operation: str) -> None:
+        self.error(operation, "Throttling", "Rate exceeded")
 
     def describe(self, *stacks: dict[str, Any]) -> None:
         self.add("describe_stacks", {"Stacks": list(stacks)})
 
     def missing(self, name: str = "disa-dev") -> None:
-        self.stubber.add_client_error(
-            "describe_stacks", "ValidationError", f"Stack with id {name} does not exist", 400
-        )
+        self.error("describe_stacks", "ValidationError", f"Stack with id {name} does not exist")
+
+    def assert_done(self) -> None:
+        self.stubber.assert_no_pending_responses()
+        assert not self.script, f"scripted calls never made: {list(self.script)}"
+        assert not self.unexpected, f"calls the script did not expect: {self.unexpected}"
 
     def events(self, *events: dict[str, Any], stack_id: str = ROOT_ID) -> None:
         """One DescribeStackEvents page, given oldest first (sent newest first, as AWS does)."""
@@ -191,3 +242,27 @@ def make_store() -> None:
             ]
         },
     )
+
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+
+
+def up_to_execution(script: CfnScript) -> dict[str, Any]:
+    """`up` of an absent stack, scripted up to (not including) ExecuteChangeSet.
+
+    Returns the REVIEW_IN_PROGRESS event, the one the watch of the execution starts after.
+    """
+    script.store_ready()
+    script.missing()
+    script.create_change_set("CREATE")
+    script.change_set("CREATE_COMPLETE", [change("Add", "Table", TABLE_TYPE)])
+    review = event(0, "disa-dev", "REVIEW_IN_PROGRESS", physical=ROOT_ID)
+    script.events(review)
+    return review
+
+
+def cleanup_of_a_created_stack(script: CfnScript) -> None:
+    """What a failure before execution removes: the change set, then the stack it made."""
+    script.add("delete_change_set", {}, {"ChangeSetName": CS_ID})
+    script.add("describe_stacks", {"Stacks": [stack("REVIEW_IN_PROGRESS")]}, {"StackName": ROOT_ID})
+    script.add("delete_stack", {}, {"StackName": ROOT_ID})

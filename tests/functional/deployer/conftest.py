@@ -11,10 +11,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+from cfn_script import CfnScript, make_store
 from deploy_harness import FIXTURE, Cli, FakeClock
 from moto import mock_aws
 
+from deployer.gateways.aws import AwsTarget, Clients
 from deployer.local.patches import installed
 from deployer.wiring import Edge
 
@@ -33,8 +36,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def run(project: Path, clock: FakeClock) -> Cli:
-    # DISA_LOCAL_PORT: a developer's exported port must not move the tests' local env.
-    return Cli(project, Edge(clock=clock, sleep=clock.sleep), env={"CI": "", "DISA_LOCAL_PORT": ""})
+    # A developer's DISA_LOCAL_PORT must not leak in (None unsets it); tests that want it
+    # pass it themselves.
+    return Cli(
+        project, Edge(clock=clock, sleep=clock.sleep), env={"CI": "", "DISA_LOCAL_PORT": None}
+    )
 
 
 @pytest.fixture
@@ -43,3 +49,26 @@ def aws() -> Iterator[None]:
     model skips: applying ``PublicAccessBlockConfiguration`` (the artifact store check needs it)."""
     with installed("s3_public_access"), mock_aws():
         yield
+
+
+@pytest.fixture
+def cfn() -> Iterator[CfnScript]:
+    """Scripted CloudFormation (use with the ``aws`` fixture: S3 and STS stay on moto)."""
+    make_store()
+    script = CfnScript()
+    yield script
+    script.assert_done()
+
+
+@pytest.fixture
+def stubbed(run: Cli, clock: FakeClock, cfn: CfnScript) -> Cli:
+    """The CLI with CloudFormation scripted by ``cfn`` and everything else on moto."""
+
+    def clients(target: AwsTarget) -> Clients:
+        def moto(name: str) -> object:
+            return boto3.client(name, region_name="us-east-1")
+
+        return Clients(cfn.client, moto("s3"), moto("sts"), moto("dynamodb"))
+
+    edge = Edge(make_clients=clients, clock=clock, sleep=clock.sleep, heartbeat_seconds=4)
+    return Cli(run.project, edge, run.env)

@@ -4,9 +4,7 @@ root cause, refused replacement, "no changes". S3 and STS run on moto."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import boto3
 import pytest
 from cfn_script import (
     CS_ID,
@@ -14,16 +12,13 @@ from cfn_script import (
     NESTED_ID,
     OLD_ID,
     ROOT_ID,
+    SIXTY_SECONDS,
     CfnScript,
     change,
     event,
-    make_store,
     stack,
 )
 from deploy_harness import Cli, FakeClock
-
-from deployer.gateways.aws import AwsTarget, Clients
-from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")
 NO_CHANGES = (
@@ -36,26 +31,6 @@ NESTED_NAME = "disa-dev-StorageStack-X"
 TABLE_EXISTS = 'Resource handler returned message: "Table already exists: disa-dev-messages"'
 
 
-@pytest.fixture
-def cfn() -> Iterator[CfnScript]:
-    make_store()
-    script = CfnScript()
-    yield script
-    script.stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def stubbed(run: Cli, clock: FakeClock, cfn: CfnScript) -> Cli:
-    def clients(target: AwsTarget) -> Clients:
-        def moto(name: str) -> object:
-            return boto3.client(name, region_name="us-east-1")
-
-        return Clients(cfn.client, moto("s3"), moto("sts"), moto("dynamodb"))
-
-    edge = Edge(make_clients=clients, clock=clock, sleep=clock.sleep, heartbeat_seconds=4)
-    return Cli(run.project, edge, run.env)
-
-
 def script_create(cfn: CfnScript) -> None:
     """From 'no stack' (or after a delete) to CREATE_COMPLETE, with a nested stack's events."""
     cfn.create_change_set("CREATE")
@@ -64,20 +39,17 @@ def script_create(cfn: CfnScript) -> None:
         "CREATE_COMPLETE", [change("Add", "StorageStack", NESTED, nested_cs=NESTED_CS_ID)]
     )
     cfn.change_set("CREATE_COMPLETE", [change("Add", "Table", TABLE)], cs_id=NESTED_CS_ID)
-    cfn.describe(stack("REVIEW_IN_PROGRESS"))
     review = event(0, "disa-dev", "REVIEW_IN_PROGRESS", physical=ROOT_ID)
     cfn.events(review)
     cfn.add("execute_change_set", {}, {"ChangeSetName": CS_ID})
     started = event(1, "disa-dev", "CREATE_IN_PROGRESS", physical=ROOT_ID)
     nested = event(2, "StorageStack", "CREATE_IN_PROGRESS", physical=NESTED_ID)
-    cfn.events(review, started, nested)
-    cfn.describe(stack("CREATE_IN_PROGRESS"))
-    cfn.events(review, started, nested)
     n1 = event(3, NESTED_NAME, "CREATE_IN_PROGRESS", physical=NESTED_ID, stack_id=NESTED_ID)
     n2 = event(
         4, "Table", "CREATE_COMPLETE", TABLE, physical="disa-dev-messages", stack_id=NESTED_ID
     )
-    cfn.events(n1, n2, stack_id=NESTED_ID)
+    cfn.events(review, started, nested)
+    cfn.events(n1, n2, stack_id=NESTED_ID)  # revealed by the root's event: read in the same poll
     cfn.describe(stack("CREATE_IN_PROGRESS"))
     cfn.events(review, started, nested)  # a quiet poll: the heartbeat speaks
     cfn.events(n1, n2, stack_id=NESTED_ID)
@@ -187,16 +159,22 @@ def test_in_progress_is_waited_for_then_no_changes_is_a_success(
     assert summary["changed"] is False and summary["outputs"] == {"TableName": "t"}
 
 
-def test_waiting_too_long_for_a_busy_stack_times_out(stubbed: Cli, cfn: CfnScript) -> None:
-    stubbed.edge.poll_seconds = 1000
+def test_the_wait_before_deploying_ends_at_the_timeout(
+    stubbed: Cli, cfn: CfnScript, clock: FakeClock
+) -> None:
+    stubbed.edge.poll_seconds = 25
     cfn.store_ready()
-    for _ in range(4):  # the pre-flight look, then polls at t=0, 1000 and 2000 s (limit 1800)
+    for _ in range(5):  # the pre-flight look, then polls at 0, 25, 50 and 60 s (60 s budget)
         cfn.describe(stack("UPDATE_IN_PROGRESS"))
 
-    result = stubbed("up", "--env", "dev")
+    result = stubbed("up", "--env", "dev", "--timeout", SIXTY_SECONDS, "--output", "json")
 
-    assert result.exit_code == 5
-    assert "still UPDATE_IN_PROGRESS" in result.stderr
+    assert result.exit_code == 5, result.output
+    assert "disa-dev still UPDATE_IN_PROGRESS when --timeout ran out (60 s)" in result.stderr
+    assert "follow it with `disa-deploy status --env dev`" in result.stderr
+    assert "describe-stack-events --stack-name disa-dev --region us-east-1" in result.stderr
+    assert sum(clock.sleeps) == 60
+    assert json.loads(result.stdout)["exit_code"] == 5
 
 
 def test_a_stateful_replacement_in_a_nested_stack_is_refused(stubbed: Cli, cfn: CfnScript) -> None:
@@ -209,7 +187,6 @@ def test_a_stateful_replacement_in_a_nested_stack_is_refused(stubbed: Cli, cfn: 
     cfn.change_set(
         "CREATE_COMPLETE", [change("Modify", "Table", TABLE, "True")], cs_id=NESTED_CS_ID
     )
-    cfn.describe(stack("UPDATE_COMPLETE"))
     cfn.add("delete_change_set", {}, {"ChangeSetName": CS_ID})
 
     result = stubbed("up", "--env", "dev", "--output", "json")
@@ -231,7 +208,6 @@ def test_a_nested_failure_reports_the_deepest_real_cause(stubbed: Cli, cfn: CfnS
     cfn.missing()
     cfn.create_change_set("CREATE")
     cfn.change_set("CREATE_COMPLETE", [change("Add", "StorageStack", NESTED)])
-    cfn.describe(stack("REVIEW_IN_PROGRESS"))
     review = event(0, "disa-dev", "REVIEW_IN_PROGRESS", physical=ROOT_ID)
     cfn.events(review)
     cfn.add("execute_change_set", {}, {"ChangeSetName": CS_ID})
@@ -272,6 +248,7 @@ def test_a_nested_failure_reports_the_deepest_real_cause(stubbed: Cli, cfn: CfnS
         event(10, NESTED_NAME, "ROLLBACK_COMPLETE", physical=NESTED_ID, stack_id=NESTED_ID),
     ]
     cfn.events(*root_events)
+    cfn.events(*nested_events, stack_id=NESTED_ID)
     cfn.describe(stack("ROLLBACK_COMPLETE"))
     cfn.events(*root_events)
     cfn.events(*nested_events, stack_id=NESTED_ID)
@@ -317,6 +294,7 @@ def test_destroy_lists_resources_retained_by_policy(stubbed: Cli, cfn: CfnScript
     nested = event(2, "StorageStack", "DELETE_IN_PROGRESS", physical=NESTED_ID)
     done = event(4, "disa-dev", "DELETE_COMPLETE", physical=ROOT_ID)
     cfn.events(last, nested, done)
+    cfn.events(kept, stack_id=NESTED_ID)
     cfn.describe(stack("DELETE_COMPLETE"))
     cfn.events(last, nested, done)
     cfn.events(kept, stack_id=NESTED_ID)

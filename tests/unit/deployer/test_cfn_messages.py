@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from deployer.cfn.messages import change_set_has_no_changes, is_does_not_exist, is_noise
+from deployer.cfn.messages import (
+    change_set_has_no_changes,
+    failed_nested_change_set,
+    is_does_not_exist,
+    is_noise,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,3 +65,28 @@ def test_is_does_not_exist(case: str, message: str, expected: bool) -> None:
 )
 def test_is_noise(case: str, reason: str, expected: bool) -> None:
     assert is_noise(reason) is expected
+
+
+NESTED_ARN = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/nested/abc-123"
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "expected"),
+    [
+        (
+            "a nested change set failed",
+            f"Nested change set {NESTED_ARN} was not successfully created: Currently in FAILED.",
+            NESTED_ARN,
+        ),
+        (
+            "a nested change set in another failed state",
+            f"Nested change set {NESTED_ARN} was not successfully created: Currently in "
+            "DELETE_FAILED",
+            NESTED_ARN,
+        ),
+        ("the change set's own failure", "Template error: unresolved reference Topic", None),
+        ("no reason at all", None, None),
+    ],
+)
+def test_failed_nested_change_set(case: str, reason: str | None, expected: str | None) -> None:
+    assert failed_nested_change_set(reason) == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deployer.cfn.stack_states import Next, decide
+from deployer.cfn.stack_states import Next, decide, owned
 from deployer.errors import PreflightError
 from deployer.gateways.cloudformation import StackInfo
 
@@ -65,3 +65,24 @@ def test_refusals_carry_the_recovery_command(
 
     assert needle in (caught.value.hint or "")
     assert caught.value.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("case", "tags", "named"),
+    [
+        ("another project", {**OWNER, "disa:project": "someone-else"}, "disa:project=someone-else"),
+        ("another env", {**OWNER, "disa:env": "prod"}, "disa:env=prod"),
+        ("another tool", {**OWNER, "disa:managed-by": "cdk"}, "disa:managed-by=cdk"),
+        ("no project tag", {k: v for k, v in OWNER.items() if k != "disa:project"},
+         "disa:project missing"),
+    ],
+)  # fmt: skip
+def test_a_failed_create_is_recreated_only_with_all_three_tags(
+    case: str, tags: dict[str, str], named: str
+) -> None:
+    assert owned(OWNER, OWNER)
+    assert not owned(tags, OWNER)
+    with pytest.raises(PreflightError) as caught:
+        decide(stack("ROLLBACK_COMPLETE", tags), OWNER, "us-east-1")
+
+    assert named in caught.value.message
