@@ -51,7 +51,7 @@ def test_destroy_after_a_failed_create_stops_the_emulator_and_says_what_it_skipp
         assert endpoint is not None
         delete_stack_keeping_the_table(endpoint)
         tables = emulator_client(endpoint, "dynamodb").list_tables()["TableNames"]
-        assert "disa-local-messages" in tables  # DeletionPolicy: Retain
+        assert "disa-local-messages" in tables  # DeletionPolicy: RetainExceptOnCreate
 
         failed = disa_deploy(edge, "up")
         assert failed.exit_code == 4, failed.output

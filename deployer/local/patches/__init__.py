@@ -33,6 +33,7 @@ REGISTRY: tuple[str, ...] = (
     "schedules",
     "cfn_resources",
     "stack_execution",
+    "retain_except_on_create",
     "cfn_model_fixes",
     "s3_public_access",
     "holdings",

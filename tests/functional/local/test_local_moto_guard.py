@@ -100,6 +100,7 @@ def _instances() -> dict[str, Any]:
         "EventsBackend": events,
         "EventBus": events.event_buses["default"],
         "Stack": next(iter(cfn.stacks.values())),
+        "ResourceMap": next(iter(cfn.stacks.values())).resource_map,
         "CloudFormationBackend": cfn,
         "FakeChangeSet": next(iter(cfn.change_sets.values())),
         "StateMachine": stepfunctions_backends[ACCOUNT][REGION].state_machines[0],
