@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from deployer.cli.app import Common, command, common_options, current_edge, run
+from deployer.cli.operate import smoke_after_up
 from deployer.config.environment import DEFAULT_ENV, EnvConfig
 from deployer.config.project import Project
 from deployer.runtime import Runtime
@@ -14,7 +15,6 @@ from deployer.ui.output import UI, Summary, render_mapping, render_next_steps
 from deployer.usecases.deploy import DeployOptions, deploy
 from deployer.usecases.destroy import DestroyOptions, destroy
 from deployer.usecases.package import package
-from deployer.usecases.smoke import run_smoke
 from deployer.wiring import Edge
 
 
@@ -48,7 +48,7 @@ def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float)
         if not outcome.changed and outcome.outputs:
             rt.ui.result(render_mapping("Outputs", outcome.outputs))
         if smoke:
-            summary.details["smoke"] = run_smoke(rt, outcome.outputs, current_edge().smoke)
+            smoke_after_up(rt, outcome.outputs, summary)
         env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
         rt.ui.result(render_next_steps(env_flag, rt.config.protected))
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from deployer.gateways.cloudformation import StackGateway
+from deployer.gateways.dynamodb import MessageTable
 from deployer.usecases.follow import SendResult, send_message
 from tests.e2e.support import System
 
@@ -55,7 +57,8 @@ def received(system: System, inbox: str, seconds: float = 3.0) -> list[dict[str,
 
 def send(system: System, message: str, timeout: float = 30) -> SendResult:
     return send_message(
-        system.client("dynamodb"), system.client("cloudformation"), "disa-local", message,
+        MessageTable(system.client("dynamodb")), StackGateway(system.client("cloudformation")),
+        "disa-local", message,
         clock=time.monotonic, sleep=time.sleep, timeout=timeout, poll_seconds=0.25,
     )  # fmt: skip
 

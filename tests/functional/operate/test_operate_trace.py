@@ -1,0 +1,112 @@
+"""``trace ID``: attributes without the body, every run's execution, schedule, log lines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import replace
+from typing import Any
+
+from disa_common import model
+from operate_world import Cli, Logs, put_failed, put_item, start_execution
+
+BODY = "the secret body: card 4111-1111-1111-1111"
+
+
+def trace_json(cli: Cli, *args: str) -> dict[str, Any]:
+    result = cli("trace", *args, "--env", "dev", "--output", "json")
+    assert result.exit_code == 0, result.output
+    assert BODY not in result.stdout + result.stderr
+    return dict(json.loads(result.stdout)["details"]["trace"])
+
+
+def test_a_successful_item_shows_its_execution_message_id_and_logs(cli: Cli, logs: Logs) -> None:
+    name = start_execution("ok-1", 1)
+    put_item("ok-1", "Successful", message=BODY, run=1, attempts=1, execution=name,
+             sns_message_id="sns-123", updated_at="2025-01-01T00:00:01.000Z")  # fmt: skip
+    logs.invocation("process", [{"event": "published", "id": "ok-1", "execution": name}])
+
+    result = cli("trace", "ok-1", "--env", "dev")
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert BODY not in out + result.stderr
+    size, digest = len(BODY.encode()), hashlib.sha256(BODY.encode()).hexdigest()
+    assert f"Message: S, {size} bytes, sha256 {digest}" in out
+    assert "sns_message_id  sns-123" in out
+    assert f"run 1: {name}: RUNNING" in out  # moto's executions stay RUNNING
+    assert "A State" in out  # the states of its history
+    assert "Retry schedule: published on attempt 1 of 5" in out
+    assert "published id=ok-1" in out
+
+
+def test_show_message_prints_the_body(cli: Cli) -> None:
+    put_item("ok-1", "Successful", message=BODY, run=1, attempts=1)
+
+    result = cli("trace", "ok-1", "--env", "dev", "--show-message")
+
+    assert result.exit_code == 0, result.output
+    assert f"Message text (--show-message):\n{BODY}" in result.stdout
+
+
+def test_attributes_disa_does_not_own_are_shown_by_size_only(cli: Cli) -> None:
+    put_item("ok-1", "Successful", message=BODY, customer_email="ann@example.com", run=1)
+
+    data = trace_json(cli, "ok-1")
+
+    assert "ann@example.com" not in json.dumps(data)
+    assert data["others"]["customer_email"]["size"] == len("ann@example.com")
+    assert data["attributes"]["status"] == "Successful"
+    assert "message" not in data["attributes"] and "message_text" not in data
+
+
+def test_every_run_is_traced_and_a_run_that_never_started_is_said(cli: Cli) -> None:
+    now = int(time.time())
+    cli.edge = replace(cli.edge, wall_clock=lambda: float(now))
+    start_execution("f-1", 1)  # run 2 was claimed by disa_retry but never started
+    put_failed("f-1", attempts=1, updated_at="2025-01-01T00:00:05.000Z", run=2,
+               status="Retrying", due=now + 600)  # fmt: skip
+
+    data = trace_json(cli, "f-1")
+
+    runs = [(r["run"], r["name"], r["execution"] is not None) for r in data["runs"]]
+    assert runs == [(1, model.execution_name("f-1", 1), True),
+                    (2, model.execution_name("f-1", 2), False)]  # fmt: skip
+    result = cli("trace", "f-1", "--env", "dev")
+    assert "run 2: " + model.execution_name("f-1", 2) + ": no such execution" in result.stdout
+    assert "run 2 claimed by disa_retry; lease at " in result.stdout
+    assert "(in 10m 0s)" in result.stdout
+
+
+def test_a_failed_item_says_when_it_is_due_and_what_comes_next(cli: Cli) -> None:
+    start_execution("f-1", 1)
+    put_failed("f-1", attempts=5, updated_at="2025-01-01T00:00:05.000Z",
+               due=int(time.time()) - 30)  # fmt: skip
+
+    result = cli("trace", "f-1", "--env", "dev")
+
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Retry schedule:"))
+    assert "5 of 5 attempts used; due at " in line
+    assert " ago), then marked Exhausted by disa_retry" in line
+
+
+def test_an_execution_the_item_names_otherwise_is_traced_too(cli: Cli) -> None:
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:disa-dev-state-machine"
+    from operate_world import client
+
+    client("stepfunctions").start_execution(stateMachineArn=arn, name="custom-name", input="{}")
+    put_item("x-1", "Processing", run=1, attempts=1, execution="custom-name")
+
+    data = trace_json(cli, "x-1")
+
+    assert [r["name"] for r in data["runs"]] == [model.execution_name("x-1", 1), "custom-name"]
+    assert data["runs"][1]["execution"]["status"] == "RUNNING"
+
+
+def test_an_unknown_id_exits_2_with_a_clear_message(cli: Cli) -> None:
+    result = cli("trace", "nope", "--env", "dev")
+
+    assert result.exit_code == 2
+    assert "error: no item with id 'nope' in table disa-dev-messages" in result.stderr
+    assert "`disa-deploy items`" in result.stderr
