@@ -180,6 +180,25 @@ def build(tmp: Path) -> Path:
     return tmp
 
 
+class Processing:
+    """A sleep that plays the system: the written item becomes Successful meanwhile."""
+
+    def __init__(self, edge: Edge) -> None:
+        self.edge = edge
+
+    def __call__(self, seconds: float) -> None:
+        ddb = client("dynamodb")
+        for item in ddb.scan(TableName="disa-dev-messages")["Items"]:
+            ddb.update_item(
+                TableName="disa-dev-messages", Key={"id": item["id"]},
+                UpdateExpression="SET #s = :s, sns_message_id = :m, #e = :e",
+                ExpressionAttributeNames={"#s": "status", "#e": "execution"},
+                ExpressionAttributeValues={":s": {"S": "Successful"}, ":m": {"S": "sns-9"},
+                                           ":e": {"S": "x-r1"}},
+            )  # fmt: skip
+        self.edge.clock.sleep(seconds)  # type: ignore[attr-defined]
+
+
 @dataclass
 class Cli:
     config_dir: Path

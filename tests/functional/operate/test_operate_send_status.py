@@ -5,28 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from operate_world import DASHBOARD_URL, Cli, client
-
-from deployer.wiring import Edge
-
-
-class Processing:
-    """A sleep that plays the system: the written item becomes Successful meanwhile."""
-
-    def __init__(self, edge: Edge) -> None:
-        self.edge = edge
-
-    def __call__(self, seconds: float) -> None:
-        ddb = client("dynamodb")
-        for item in ddb.scan(TableName="disa-dev-messages")["Items"]:
-            ddb.update_item(
-                TableName="disa-dev-messages", Key={"id": item["id"]},
-                UpdateExpression="SET #s = :s, sns_message_id = :m, #e = :e",
-                ExpressionAttributeNames={"#s": "status", "#e": "execution"},
-                ExpressionAttributeValues={":s": {"S": "Successful"}, ":m": {"S": "sns-9"},
-                                           ":e": {"S": "x-r1"}},
-            )  # fmt: skip
-        self.edge.clock.sleep(seconds)  # type: ignore[attr-defined]
+from operate_world import DASHBOARD_URL, Cli, Processing, client
 
 
 def test_send_prints_the_trail_to_successful(cli: Cli) -> None:
