@@ -122,7 +122,7 @@ class MessageTable:
         scanned = 0
         while True:
             if max_scanned:
-                request["Limit"] = max(1, min(1000, max_scanned - scanned))
+                request["Limit"] = max(1, max_scanned - scanned)  # pages stay within 1 MB
             answer = self._call(f"scan {index or table}", self.client.scan, **request)
             if answer is None:
                 return
