@@ -181,7 +181,7 @@ def build(tmp: Path) -> Path:
 
 
 class Processing:
-    """A sleep that plays the system: the written item becomes Successful meanwhile."""
+    """A sleep that plays the system: the items just written become Successful meanwhile."""
 
     def __init__(self, edge: Edge) -> None:
         self.edge = edge
@@ -189,6 +189,8 @@ class Processing:
     def __call__(self, seconds: float) -> None:
         ddb = client("dynamodb")
         for item in ddb.scan(TableName="disa-dev-messages")["Items"]:
+            if "status" in item:
+                continue
             ddb.update_item(
                 TableName="disa-dev-messages", Key={"id": item["id"]},
                 UpdateExpression="SET #s = :s, sns_message_id = :m, #e = :e",
