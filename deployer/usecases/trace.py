@@ -109,8 +109,8 @@ def trace(rt: Runtime, item_id: str, show_message: bool = False) -> TraceResult:
     result.runs, result.runs_omitted = _runs(rt, model, item, machine)
     max_attempts = _int(stack.parameters.get("MaxAttempts"))
     result.schedule = _schedule(item, model, max_attempts, rt.wall_clock())
-    since = rt.wall_clock() - _first_seen(result.runs, rt.wall_clock())
-    query = LogQuery((*FUNCTIONS, STATES), since, item_id=item_id)
+    back = _seconds_back(result.runs, rt.wall_clock())
+    query = LogQuery((*FUNCTIONS, STATES), back, item_id=item_id)
     result.logs = read_logs(rt, query, frozenset(r.name for r in result.runs))
     return result
 
@@ -183,7 +183,7 @@ def _schedule(item: Item, model: ItemModel, max_attempts: int | None, now: float
     )
 
 
-def _first_seen(runs: list[RunTrace], now: float) -> float:
+def _seconds_back(runs: list[RunTrace], now: float) -> float:
     """Seconds back from now to read logs from: before the oldest execution traced."""
     starts = [r.execution.started.timestamp() for r in runs if r.execution is not None]
     if not starts:
