@@ -156,7 +156,8 @@ class MessageTable:
             if not left:
                 return
             wanted = left
-            self.sleep(0.1 * 2**round_)  # DynamoDB's advice: back off before asking again
+            if round_ + 1 < UNPROCESSED_ROUNDS:
+                self.sleep(0.1 * 2**round_)  # DynamoDB's advice: back off before asking again
         raise DeployFailedError(f"read items of {table}: DynamoDB left keys unprocessed",
                                 hint="the table is throttled; try again later")  # fmt: skip
 
