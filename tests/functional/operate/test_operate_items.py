@@ -77,6 +77,15 @@ def test_a_scan_stopped_by_the_limit_says_the_list_may_be_incomplete(cli: Cli) -
     assert "read 5 items through the table scan (stopped at --scan-limit" in result.stdout
 
 
+def test_an_index_read_stopped_by_the_limit_says_so_too(cli: Cli) -> None:
+    seed()
+
+    found = items(cli, "--status", "Failure", "--scan-limit", "1")
+
+    assert found["complete"] is False and found["source"] == "retry-index"
+    assert found["read"] == 2  # one index row, one item
+
+
 def test_text_output_lists_id_status_attempts_and_reason(cli: Cli) -> None:
     put_failed("f-1", attempts=2, updated_at="2025-01-01T00:00:00.000Z")
 

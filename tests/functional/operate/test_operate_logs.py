@@ -100,6 +100,18 @@ def test_id_of_an_item_whose_lines_another_item_shares_nothing_else(cli: Cli, lo
     assert sum('"published"' in m for m in messages) == 1
 
 
+def test_id_finds_the_state_machine_lines_of_an_execution_the_item_names(
+    cli: Cli, logs: Logs
+) -> None:
+    put_item("odd-1", "Failure", run=1, attempts=1, execution="odd-1-custom-name")
+    logs.states("ExecutionFailed", "odd-1-custom-name", error="StatusWriteFailed")
+    logs.states("ExecutionFailed", "someone-else-r1", error="StatusWriteFailed")
+
+    lines = json_lines(cli("logs", "--env", "dev", "--id", "odd-1", "--output", "json"))
+
+    assert [line["execution"] for line in lines] == ["odd-1-custom-name"]
+
+
 def test_errors_keeps_only_error_lines(cli: Cli, logs: Logs) -> None:
     two_items(logs)
 

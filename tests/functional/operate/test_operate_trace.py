@@ -110,3 +110,38 @@ def test_an_unknown_id_exits_2_with_a_clear_message(cli: Cli) -> None:
     assert result.exit_code == 2
     assert "error: no item with id 'nope' in table disa-dev-messages" in result.stderr
     assert "`disa-deploy items`" in result.stderr
+
+
+def test_only_the_newest_runs_are_traced(cli: Cli) -> None:
+    put_item("deferred-often", "Failure", run=25, attempts=1)
+
+    data = trace_json(cli, "deferred-often")
+
+    assert [r["run"] for r in data["runs"]] == list(range(6, 26))
+    assert data["runs_omitted"] == 5
+    assert "(runs 1-5 not shown: only the newest are traced)" in cli(
+        "trace", "deferred-often", "--env", "dev").stdout  # fmt: skip
+
+
+def test_an_item_without_executions_still_shows_its_log_lines(cli: Cli, logs: Logs) -> None:
+    logs.t0 -= 6 * 3600 * 1000  # six hours ago: within a day
+    logs.invocation("init", [{"event": "item invalid", "id": "bad-1", "reason": "EmptyMessage"}])
+    put_item("bad-1", "Invalid", message="", reason="EmptyMessage")
+
+    data = trace_json(cli, "bad-1")
+
+    assert data["runs"] == []
+    events = [json.loads(line["message"]).get("event") for line in data["logs"]["lines"]
+              if line["kind"] == "json"]  # fmt: skip
+    assert events == ["item invalid"]
+
+
+def test_without_a_stack_there_is_nothing_to_trace(cli: Cli) -> None:
+    from operate_world import client
+
+    client("cloudformation").delete_stack(StackName="disa-dev")
+
+    result = cli("trace", "x", "--env", "dev")
+
+    assert result.exit_code == 3
+    assert "stack disa-dev not found: nothing deployed" in result.stderr

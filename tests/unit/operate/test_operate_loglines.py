@@ -86,8 +86,9 @@ def test_reader_keeps_the_items_invocation_with_its_untagged_lines() -> None:
               "[ERROR] PublishError: y\rTraceback", f"END RequestId: {OTHER}",
               f"REPORT RequestId: {OTHER}\tDuration: 1 ms"]  # fmt: skip
 
-    assert feed(reader, theirs + ours + theirs) == ours
-    assert reader.idle
+    assert feed(reader, theirs + ours) == ours
+    assert reader.idle  # its REPORT ended the item's invocation
+    assert feed(reader, theirs) == []
 
 
 def test_reader_never_keeps_another_items_line_of_a_shared_batch() -> None:
@@ -129,3 +130,11 @@ def test_a_stream_without_start_lines_is_one_invocation_per_request_id() -> None
               "PublishError: AccessDenied"]  # fmt: skip
 
     assert feed(reader, stream) == stream
+
+
+def test_without_start_lines_a_new_request_id_ends_the_previous_invocation() -> None:
+    reader = StreamReader("a")
+    theirs = [handler("claimed", OTHER, id="b"), "Traceback (most recent call last):"]
+    ours = [handler("claimed", id="a"), "Traceback (most recent call last):"]
+
+    assert feed(reader, theirs + ours) == ours  # their traceback is not ours to show

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from disa_common import model
@@ -10,6 +11,7 @@ from support.cfn_yaml import CFT, ROOT, load_template
 
 from deployer.cli.operate import STATUSES
 from deployer.config.project import Project
+from deployer.errors import ConfigError
 from deployer.gateways.stepfunctions import HistoryEvent
 from deployer.ui.operate import render_schedule
 from deployer.usecases.names import (
@@ -91,6 +93,21 @@ def test_steps_of_a_failed_publish_carry_the_error_of_the_state_it_ended() -> No
 
     assert [(s.state, s.error) for s in found] == [("Process", "PublishError"),
                                                     ("RecordFailure", None)]  # fmt: skip
+
+
+def test_a_later_error_event_does_not_replace_the_one_that_ended_the_state() -> None:
+    history = [
+        HistoryEvent(1, "TaskStateEntered", at(1), state="Process"),
+        HistoryEvent(2, "LambdaFunctionFailed", at(2), error="PublishError"),
+        HistoryEvent(3, "ExecutionFailed", at(3), error="States.TaskFailed"),
+    ]
+
+    assert [(s.state, s.error) for s in steps(history)] == [("Process", "PublishError")]
+
+
+def test_an_item_model_missing_from_the_project_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="disa_common/model.py not found"):
+        load_item_model(Project(tmp_path))
 
 
 def schedule(status: str | None, attempts: int = 1, due: int | None = None) -> str:
