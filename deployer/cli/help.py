@@ -160,8 +160,8 @@ Read the functions' and the state machine's log lines, interleaved by time.
 Handlers' JSON lines are shown as level, event and fields; Lambda's START/END/REPORT
 lines and tracebacks as written. --id ITEM keeps the item's lines and the untagged lines
 of the invocations that handled it (a traceback names no item); --errors keeps errors
-only. --follow polls for new lines (backing off to every 30 s while nothing comes) until
-Ctrl-C, which exits 130. --output json gives every line, raw, in one document (not with
+only. --follow polls for new lines (every 5 s on AWS, backing off to 60 s while nothing
+comes) until Ctrl-C, which exits 130. --output json gives every line, raw, in one document (not with
 --follow).
 
 \b

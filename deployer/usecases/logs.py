@@ -40,8 +40,11 @@ LEAD_MS = 10_000
 # Characters an id may hold to be sent as an exact-phrase filter pattern; any other id is
 # filtered here only (a pattern with quotes or spaces would mean something else).
 _PATTERN_SAFE = re.compile(r"^[A-Za-z0-9_.:/@+=-]+$")
-FOLLOW_MIN_SECONDS = {True: 0.5, False: 2.0}  # by rt.emulated
-FOLLOW_MAX_SECONDS = 30.0
+# Pause between polls, by rt.emulated. On AWS a poll is one FilterLogEvents call per group
+# (four for --function all), and the account's quota is 5 a second per region: every 5 s
+# keeps a follow under one call a second, so a few operators can follow at once.
+FOLLOW_MIN_SECONDS = {True: 0.5, False: 5.0}
+FOLLOW_MAX_SECONDS = 60.0
 
 
 @dataclass(frozen=True)

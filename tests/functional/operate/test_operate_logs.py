@@ -193,7 +193,7 @@ def test_follow_shows_new_lines_once_backs_off_and_stops_cleanly_on_ctrl_c(
     out = result.stdout
     assert out.count("claimed") == 1  # re-read by the look-back, shown once
     assert out.count("retry run done") == 2
-    assert sleep.sleeps == [2.0, 2.0, 4.0, 8.0, 2.0, 4.0]  # new lines bring the pause back
+    assert sleep.sleeps == [5.0, 5.0, 10.0, 20.0, 5.0, 10.0]  # new lines bring the pause back
     assert calls.count("FilterLogEvents") == 4 * 6  # four groups a poll; none after Ctrl-C
 
 
