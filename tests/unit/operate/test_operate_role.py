@@ -86,7 +86,7 @@ def test_the_operator_policy_is_writeless() -> None:
     assert all(re.match(r"^[a-z]+:(Describe|Get|BatchGet|Scan|Filter)", a) for a in actions)
 
 
-def test_the_tables_key_may_be_used_through_dynamodb() -> None:
+def test_the_tables_key_may_be_used_for_this_envs_keys_only() -> None:
     # The messages table is encrypted with the env's key; only keys tagged for this env.
     keyed = [s for _, s in statements() if TABLE_KEY in as_list(s["Action"])]
     key_arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
