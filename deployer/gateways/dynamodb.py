@@ -22,10 +22,16 @@ from typing import Any
 
 import botocore.exceptions
 
-from deployer.errors import DeployFailedError
+from deployer.errors import DeployError, DeployFailedError
 from deployer.gateways.base import aws_errors, error_code
 
 NEW = "(new)"
+
+
+class ReadDenied(Exception):
+    """IAM refused a read of the whole item (a policy may list the attributes it allows)."""
+
+
 BATCH_KEYS = 100  # BatchGetItem's limit per request
 UNPROCESSED_ROUNDS = 5
 
@@ -93,6 +99,21 @@ class MessageTable:
         if answer is None or "Item" not in answer:
             return None
         return decode(answer["Item"])
+
+    def get_whole_item(self, table: str, key: str) -> Item | None:
+        """The item with every attribute, body included; :class:`ReadDenied` if the caller's
+        policy allows reading only some attributes (``dynamodb:Attributes``)."""
+        try:
+            return self.get_item(table, key)
+        except DeployError as err:
+            cause = err.__cause__
+            denied = isinstance(cause, botocore.exceptions.ClientError) and error_code(cause) in (
+                "AccessDeniedException",
+                "AccessDenied",
+            )
+            if denied:
+                raise ReadDenied(err.message) from err
+            raise
 
     def scan(self, table: str, names: Sequence[str], max_scanned: int, index: str | None = None,
              status: str | None = None) -> ScanResult:  # fmt: skip

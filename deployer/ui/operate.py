@@ -88,6 +88,8 @@ def render_trace(result: TraceResult) -> str:
     parts.append(render_mapping("Attributes", result.attributes))
     if result.message is not None:
         parts.append(f"Message: {_digest(result.message)}")
+    if not result.body_read:
+        parts.append("Message: not read (this role may read only the attributes DISA owns)")
     if result.message_text is not None:
         parts.append(f"Message text (--show-message):\n{result.message_text}")
     if result.others:

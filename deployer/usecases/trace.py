@@ -9,8 +9,9 @@ Functions cannot list by name, and a listing pages through every execution there
 
 The message itself is reported by type, size and SHA-256 only, unless the caller asks for
 it (``--show-message``); attributes DISA does not own are reported by name, type and size,
-since an application may keep anything there. An unknown id is :class:`UnknownItemError`
-(exit 2).
+since an application may keep anything there. A role whose policy lists the attributes it
+may read (the CI roles may never read a body) gets the attributes DISA owns and a note
+instead of the digests. An unknown id is :class:`UnknownItemError` (exit 2).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from deployer.errors import ConfigError, PreflightError
-from deployer.gateways.dynamodb import Item
+from deployer.gateways.dynamodb import Item, ReadDenied
 from deployer.gateways.stepfunctions import ExecutionInfo, HistoryEvent
 from deployer.runtime import Runtime
 from deployer.usecases.logs import LogQuery, LogResult, read_logs
@@ -84,6 +85,7 @@ class TraceResult:
     others: dict[str, Digest] = field(default_factory=dict)  # not owned, by type and size
     message: Digest | None = None
     message_text: str | None = None  # only with show_message
+    body_read: bool = True  # False: this role may not read the message (nor what it does not own)
     runs: list[RunTrace] = field(default_factory=list)
     runs_omitted: int = 0
     schedule: Schedule | None = None
@@ -97,14 +99,15 @@ def trace(rt: Runtime, item_id: str, show_message: bool = False) -> TraceResult:
         raise PreflightError(f"stack {rt.config.stack_name} not found: nothing deployed",
                              hint="deploy it first with `disa-deploy up`")  # fmt: skip
     table = stack.outputs.get("TableName", names.table)
-    item = rt.table.get_item(table, item_id)
+    model = _load_model(rt.project)
+    result = TraceResult(item_id, table)
+    item = _read_item(rt, result, model)
     if item is None:
         raise UnknownItemError(
             f"no item with id {item_id!r} in table {table}",
             hint="`disa-deploy items` lists the newest items and their ids",
         )
-    model = _load_model(rt.project)
-    result = _describe_item(TraceResult(item_id, table), item, model, show_message)
+    result = _describe_item(result, item, model, show_message)
     machine = stack.outputs.get("StateMachineArn", "")
     result.runs, result.runs_omitted = _runs(rt, model, item, machine)
     max_attempts = _int(stack.parameters.get("MaxAttempts"))
@@ -113,6 +116,16 @@ def trace(rt: Runtime, item_id: str, show_message: bool = False) -> TraceResult:
     query = LogQuery((*FUNCTIONS, STATES), back, item_id=item_id)
     result.logs = read_logs(rt, query, frozenset(r.name for r in result.runs))
     return result
+
+
+def _read_item(rt: Runtime, result: TraceResult, model: ItemModel) -> Item | None:
+    """The whole item; or, where the caller may not read bodies, the attributes DISA owns."""
+    try:
+        return rt.table.get_whole_item(result.table, result.item_id)
+    except ReadDenied:
+        result.body_read = False
+        owned = [model.attribute(name) for name in OWNED]
+        return rt.table.get_item(result.table, result.item_id, owned)
 
 
 def _describe_item(result: TraceResult, item: Item, model: ItemModel,

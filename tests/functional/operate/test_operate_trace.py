@@ -145,3 +145,35 @@ def test_without_a_stack_there_is_nothing_to_trace(cli: Cli) -> None:
 
     assert result.exit_code == 3
     assert "stack disa-dev not found: nothing deployed" in result.stderr
+
+
+def test_a_role_that_may_not_read_bodies_gets_the_owned_attributes_and_a_note(cli: Cli) -> None:
+    from botocore.stub import ANY, Stubber
+
+    from deployer.gateways.aws import AwsTarget, Clients, make_clients
+
+    stubbers: list[Stubber] = []
+
+    def factory(target: AwsTarget) -> Clients:
+        clients = make_clients(target)
+        stubber = Stubber(clients.dynamodb)
+        stubber.add_client_error("get_item", "AccessDeniedException", "not authorized",
+                                 expected_params={"TableName": "disa-dev-messages",
+                                                  "Key": {"id": {"S": "ok-1"}},
+                                                  "ConsistentRead": True})  # fmt: skip
+        owned = {"TableName": "disa-dev-messages", "Key": {"id": {"S": "ok-1"}},
+                 "ConsistentRead": True, "ProjectionExpression": ANY,
+                 "ExpressionAttributeNames": ANY}  # fmt: skip
+        answer = {"Item": {"id": {"S": "ok-1"}, "status": {"S": "Successful"}}}
+        stubber.add_response("get_item", answer, owned)
+        stubber.activate()
+        stubbers.append(stubber)
+        return clients
+
+    result = cli("trace", "ok-1", "--env", "dev", edge=replace(cli.edge, make_clients=factory))
+
+    assert result.exit_code == 0, result.output
+    assert "Message: not read (this role may read only the attributes DISA owns)" in result.stdout
+    assert "status  Successful" in result.stdout
+    (stubber,) = stubbers
+    stubber.assert_no_pending_responses()  # both reads were made, in that order
