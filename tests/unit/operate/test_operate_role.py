@@ -16,14 +16,29 @@ from typing import Any
 import pytest
 from support.cfn_yaml import CFT, load_template
 
-from tests.support.tool_calls import TABLE_KEY, TOOL_CALLS
+from tests.support.tool_calls import ITEM_READS, TABLE_KEY, TOOL_CALLS
 
 ROLE = load_template(CFT / "deployer-role-stack.yaml")
 EXAMPLE = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "111122223333",
            "Project": "disa", "Env": "dev"}  # fmt: skip
 OPERATOR = "OperatorReadPolicy"
-CALLS = sorted({(action, arn) for calls in TOOL_CALLS.values()
-                for action, arns in calls.items() for arn in arns})  # fmt: skip
+Call = tuple[str, str, tuple[str, ...] | None]  # action, resource, attributes read (or None)
+
+
+def calls() -> list[Call]:
+    """Every call of every command; an item read once per set of attributes it asks for."""
+    found: set[Call] = set()
+    for command, actions in TOOL_CALLS.items():
+        for action, arns in actions.items():
+            reads = ITEM_READS.get((command, action), tuple((arn, None) for arn in arns))
+            for arn, attributes in reads:
+                if (command, action, attributes) == ("trace", "dynamodb:GetItem", None):
+                    continue  # its whole-item read may be refused: it falls back to OWNED
+                found.add((action, arn, attributes))
+    return sorted(found, key=str)
+
+
+CALLS = calls()
 
 
 def as_list(value: Any) -> list[Any]:
@@ -39,39 +54,89 @@ def statements(policy: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for logical_id, resource in ROLE["Resources"].items():
         if resource["Type"] == "AWS::IAM::ManagedPolicy" and policy in (None, logical_id):
-            found += [
-                (logical_id, s) for s in resource["Properties"]["PolicyDocument"]["Statement"]
-            ]
+            document = resource["Properties"]["PolicyDocument"]
+            found += [(logical_id, s) for s in document["Statement"]]
     return found
 
 
-def allowing(action: str, arn: str, policy: str | None = None) -> list[str]:
-    """Policies with an unconditioned Allow statement for ``action`` on ``arn``."""
+def listed_attributes(statement: dict[str, Any]) -> list[str] | None:
+    """The attributes a statement limits item reads to (None: no such condition)."""
+    return (
+        statement.get("Condition", {})
+        .get("ForAllValues:StringEquals", {})
+        .get("dynamodb:Attributes")
+    )
+
+
+def condition_allows(statement: dict[str, Any], attributes: tuple[str, ...] | None) -> bool:
+    """IAM's answer for the conditions DISA's policies use on item reads; others: no."""
+    condition = statement.get("Condition")
+    if not condition:
+        return True
+    listed = listed_attributes(statement)
+    known = {"ForAllValues:StringEquals": {"dynamodb:Attributes"},
+             "StringEqualsIfExists": {"dynamodb:Select"}}  # fmt: skip
+    if listed is None or any(set(keys) - known.get(op, set()) for op, keys in condition.items()):
+        return False
+    select = condition.get("StringEqualsIfExists", {}).get("dynamodb:Select")
+    projected = attributes is not None
+    return (
+        projected
+        and set(attributes or ()) <= set(listed)
+        and select in (None, "SPECIFIC_ATTRIBUTES")
+    )
+
+
+def allowing(call: Call, policy: str | None = None) -> list[str]:
+    """Policies with an Allow statement for the call, its resource and attributes."""
+    action, arn, attributes = call
     return [
         logical_id
         for logical_id, s in statements(policy)
-        if s["Effect"] == "Allow" and action in as_list(s["Action"]) and "Condition" not in s
+        if s["Effect"] == "Allow" and action in as_list(s["Action"])
         and any(fnmatchcase(arn, filled(r)) for r in as_list(s["Resource"]))
+        and condition_allows(s, attributes)
     ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("action", "arn"), CALLS, ids=[f"{a} {r.split(':', 5)[-1]}" for a, r in CALLS]
+    "call", CALLS, ids=[f"{c[0]} {c[1].split(':', 5)[-1]} {c[2]}" for c in CALLS]
 )
-def test_the_role_allows_every_call_of_the_operate_commands(action: str, arn: str) -> None:
-    assert allowing(action, arn), f"no statement allows {action} on {arn}"
+def test_the_role_allows_every_call_of_the_operate_commands(call: Call) -> None:
+    assert allowing(call), f"no statement allows {call}"
 
 
-def test_each_call_is_allowed_once_so_the_operator_policy_repeats_nothing() -> None:
-    for action, arn in CALLS:
-        assert len(allowing(action, arn)) == 1, (action, arn, allowing(action, arn))
+def test_the_operator_policy_repeats_no_grant_of_the_other_policies() -> None:
+    for _, statement in statements(OPERATOR):
+        mine = [c for c in CALLS if c[0] in as_list(statement["Action"])
+                and OPERATOR in allowing(c, OPERATOR)]  # fmt: skip
+        assert mine and any(allowing(c) == [OPERATOR] for c in mine), statement["Sid"]
+
+
+def test_the_operator_policy_never_lets_an_item_read_return_a_body() -> None:
+    for _, statement in statements(OPERATOR):
+        if any(a.startswith("dynamodb:") for a in as_list(statement["Action"])):
+            listed = listed_attributes(statement)
+            assert listed is not None and "message" not in listed, statement["Sid"]
+
+
+def test_the_operator_policys_attribute_lists_are_what_its_calls_read() -> None:
+    for _, statement in statements(OPERATOR):
+        listed = listed_attributes(statement)
+        if listed is None:
+            continue
+        served = {name for call in CALLS if allowing(call, OPERATOR) for name in call[2] or ()
+                  if call[0] in as_list(statement["Action"])}  # fmt: skip
+        assert set(listed) == served, statement["Sid"]
 
 
 def test_the_operator_policy_grants_only_operate_calls_each_on_a_resource_they_touch() -> None:
     for _, statement in statements(OPERATOR):
-        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        assert statement["Effect"] == "Allow"
+        assert set(statement.get("Condition", {})) <= {"ForAllValues:StringEquals",
+                                                       "StringEqualsIfExists"}  # fmt: skip
         for action in as_list(statement["Action"]):
-            touched = [arn for a, arn in CALLS if a == action]
+            touched = [arn for a, arn, _ in CALLS if a == action]
             assert touched, f"{action} is no operate command's call"
             for resource in as_list(statement["Resource"]):
                 pattern = filled(resource)
