@@ -3,6 +3,8 @@
 Built once per command by :func:`deployer.wiring.connect`; use cases take a
 :class:`Runtime` and never create clients, read the clock or sleep on their own, so tests
 drive them with moto or Stubber clients, a fake clock and a sleep that only advances it.
+``clock`` measures durations (monotonic); ``wall_clock`` is the epoch time that log
+windows and retry due times are compared with.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from deployer.config.project import Project
 from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
+from deployer.gateways.logs import LogGateway
 from deployer.gateways.s3 import ArtifactBucket
+from deployer.gateways.stepfunctions import ExecutionGateway
 from deployer.ui.output import UI
 
 
@@ -47,6 +51,9 @@ class Runtime:
     sleep: Callable[[float], None]
     poll_seconds: float
     heartbeat_seconds: float
+    logs: LogGateway
+    executions: ExecutionGateway
+    wall_clock: Callable[[], float]
     emulator: Emulator | None = None
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 from deployer.config.environment import EnvConfig
 from deployer.config.project import Project
@@ -19,7 +19,9 @@ from deployer.gateways.aws import AwsTarget, Clients, make_clients
 from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
+from deployer.gateways.logs import LogGateway
 from deployer.gateways.s3 import ArtifactBucket
+from deployer.gateways.stepfunctions import ExecutionGateway
 from deployer.runtime import Emulator, Runtime
 from deployer.ui.output import UI, Confirm, terminal_confirm
 
@@ -27,7 +29,10 @@ AWS_POLL_SECONDS = 5.0
 LOCAL_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 30.0
 
-SmokeRunner = Callable[[Runtime, dict[str, str]], dict[str, Any]]
+if TYPE_CHECKING:
+    from deployer.usecases.follow import SendResult
+
+SmokeRunner = Callable[[Runtime, dict[str, str]], "SendResult"]
 
 
 @dataclass
@@ -36,6 +41,7 @@ class Edge:
     emulator: Emulator | None = None  # None: the real one, imported when first needed
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    wall_clock: Callable[[], float] = time.time
     poll_seconds: float | None = None
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     smoke: SmokeRunner | None = None  # None: deployer.usecases.smoke's default
@@ -82,12 +88,15 @@ def connect(
         ui=ui,
         stacks=StackGateway(clients.cloudformation),
         identity=Identity(clients.sts),
-        table=MessageTable(clients.dynamodb),
+        table=MessageTable(clients.dynamodb, edge.sleep),
         bucket_for=bucket_for,
         endpoint_url=endpoint,
         clock=edge.clock,
         sleep=edge.sleep,
         poll_seconds=edge.poll_seconds if edge.poll_seconds is not None else default_poll,
         heartbeat_seconds=edge.heartbeat_seconds,
+        logs=LogGateway(clients.logs),
+        executions=ExecutionGateway(clients.stepfunctions),
+        wall_clock=edge.wall_clock,
         emulator=edge.emulator if config.local else None,
     )

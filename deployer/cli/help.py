@@ -160,10 +160,10 @@ STATUS = CommandHelp(
 Stack states, outputs and item counts per status.
 
 Read-only: the root, nested and artifact store stacks with their status, the root
-stack's outputs, and the messages table's items counted by status. Counting reads the
-whole table, so a table DynamoDB estimates at more than --count-limit items (default
-100,000) is not counted unless you pass --count-limit 0. On the local env it never
-starts the emulator.
+stack's outputs (on AWS also the CloudWatch dashboard's URL), and the messages table's
+items counted by status. Counting reads the whole table, so a table DynamoDB estimates
+at more than --count-limit items (default 100,000) is not counted unless you pass
+--count-limit 0. On the local env it never starts the emulator.
 
 \b
 Examples:
@@ -181,7 +181,8 @@ Write one message item and follow it to a terminal status (a smoke test).
 The message is MESSAGE, standard input when MESSAGE is -, or the text of --file PATH
 (UTF-8, sent exactly as read), so a message too large for a command line can be sent.
 Prints the trail of status changes with timings, the execution and the SNS message id.
-Exit 4 unless the message ends Successful within --timeout.
+Exit 4 unless the message ends Successful within --timeout; the error then names
+`trace ID` and `logs --id ID` for the item, which show why.
 
 \b
 Examples:
@@ -189,6 +190,78 @@ Examples:
   disa-deploy send "hello" --env dev --timeout 5m
   disa-deploy send --file message.txt
   echo "hello" | disa-deploy send -
+""",
+)
+
+LOGS = CommandHelp(
+    "Read the functions' and the state machine's logs.",
+    """\
+Read the functions' and the state machine's log lines, interleaved by time.
+
+Handlers' JSON lines are shown as level, event and fields; Lambda's START/END/REPORT
+lines and tracebacks as written. --id ITEM keeps the item's lines and the untagged lines
+of the invocations that handled it (a traceback names no item); --errors keeps errors
+only. --follow polls for new lines (every 5 s on AWS, backing off to 60 s while nothing
+comes) until Ctrl-C, which exits 130. --output json gives every line, raw, in one
+document (not with --follow). --since takes 30s, 15m, 2h or 1d.
+
+\b
+Cost: one FilterLogEvents call per log group and page (4 groups for --function all);
+--id adds one GetItem and, per log stream holding the item, one more FilterLogEvents.
+On the local env it never starts the emulator.
+
+\b
+Examples:
+  disa-deploy logs --since 1h --errors
+  disa-deploy logs --env dev --function process --follow
+  disa-deploy logs --id 3f2a... --since 1d
+""",
+)
+
+TRACE = CommandHelp(
+    "One item's life: attributes, executions, logs.",
+    """\
+Show one item's life: its attributes, every execution of every run with the states it
+went through, the SNS message id, where it stands in the retry schedule, and the log
+lines that carry its id.
+
+The message is shown by type, size and SHA-256 only (--show-message prints it), and so
+are attributes DISA does not own. An unknown id exits 2.
+
+\b
+Cost: DescribeStacks, one GetItem, per run one DescribeExecution and one
+GetExecutionHistory (the newest 20 runs), and the calls of `logs --id` from shortly
+before the first execution.
+
+\b
+Examples:
+  disa-deploy trace 3f2a...
+  disa-deploy trace 3f2a... --env dev --output json
+""",
+)
+
+ITEMS = CommandHelp(
+    "List items in a status, newest first.",
+    """\
+List items, newest first (by updated_at), optionally in one status.
+
+\b
+Cost, stated because a table can be large:
+  Failure, Retrying  one Scan of the sparse retry-index (it holds only these
+                     items, a few bytes each) and one BatchGetItem per 100 of
+                     them: the cost follows the failures, not the table
+  other / none       a Scan of the table, filtered by status on the server and
+                     projected to the listed attributes; DynamoDB charges for
+                     every item read whatever the filter keeps, so it stops
+                     after --scan-limit items (default 10,000)
+The answer says how many items were read, whether that was all, and the read units
+DynamoDB reported.
+
+\b
+Examples:
+  disa-deploy items --status Failure
+  disa-deploy items --env dev --status Exhausted --limit 200
+  disa-deploy items --env prod --status Successful --scan-limit 0
 """,
 )
 
@@ -200,4 +273,7 @@ COMMANDS = {
     "destroy": DESTROY,
     "status": STATUS,
     "send": SEND,
+    "logs": LOGS,
+    "trace": TRACE,
+    "items": ITEMS,
 }

@@ -1,7 +1,8 @@
 """Command line values every command reads the same way: durations and message sources.
 
-One unit for ``--timeout`` across commands: seconds, written ``90``, ``90s``, ``15m`` or
-``1h``. A message for ``send`` comes from the argument, from ``-`` (standard input) or from
+One unit for ``--timeout`` (and ``logs --since``) across commands: seconds, written ``90``,
+``90s``, ``15m``, ``1h`` or ``1d``. A message for ``send`` comes from the argument, from ``-``
+(standard input) or from
 ``--file PATH``, sent exactly as read (UTF-8; a trailing newline is part of the message), so
 a message larger than the command line allows can still be sent.
 """
@@ -17,8 +18,8 @@ import click
 
 from deployer.errors import ConfigError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ else:
 
 
 class Duration(_ParamType):
-    """Seconds: ``90``, ``90s``, ``15m``, ``1h`` (at least one second)."""
+    """Seconds: ``90``, ``90s``, ``15m``, ``1h``, ``1d`` (at least one second)."""
 
     name = "DURATION"
 
@@ -39,8 +40,8 @@ class Duration(_ParamType):
         else:
             match = _DURATION.match(str(value).lower())
             if match is None:
-                self.fail(f"{value!r} is not a duration: use seconds (90, 90s), minutes (15m) "
-                          "or hours (1h)", param, ctx)  # fmt: skip
+                self.fail(f"{value!r} is not a duration: use seconds (90, 90s), minutes (15m), "
+                          "hours (1h) or days (1d)", param, ctx)  # fmt: skip
             seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
         if seconds < 1:
             self.fail(f"{value!r} is shorter than one second", param, ctx)

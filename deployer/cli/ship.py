@@ -19,6 +19,7 @@ from deployer.cli.app import (
     run,
     run_offline,
 )
+from deployer.cli.operate import smoke_after_up
 from deployer.cli.params import DURATION, show_duration
 from deployer.config.environment import DEFAULT_ENV, EnvConfig
 from deployer.config.project import Project
@@ -29,7 +30,6 @@ from deployer.ui.output import UI, Summary, render_mapping, render_next_steps
 from deployer.usecases.deploy import DEPLOY_TIMEOUT_SECONDS, DeployOptions, deploy
 from deployer.usecases.destroy import DESTROY_TIMEOUT_SECONDS, DestroyOptions, destroy
 from deployer.usecases.package import package
-from deployer.usecases.smoke import run_smoke
 from deployer.usecases.validate import validate
 from deployer.wiring import Edge
 
@@ -85,7 +85,7 @@ def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float)
         if not outcome.changed and outcome.outputs:
             rt.ui.result(render_mapping("Outputs", outcome.outputs))
         if smoke:
-            summary.details["smoke"] = run_smoke(rt, outcome.outputs, current_edge().smoke)
+            smoke_after_up(rt, outcome.outputs, summary)
         env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
         rt.ui.result(render_next_steps(env_flag, rt.config.protected))
 

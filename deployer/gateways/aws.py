@@ -45,6 +45,8 @@ class Clients:
     s3: Any
     sts: Any
     dynamodb: Any
+    logs: Any = None  # the operate commands' services; None where a caller needs none
+    stepfunctions: Any = None
 
 
 def make_session(target: AwsTarget) -> boto3.Session:
@@ -70,4 +72,11 @@ def make_clients(target: AwsTarget, on_call: CallHook | None = None) -> Clients:
     def client(name: str) -> Any:
         return session.client(name, endpoint_url=target.endpoint_url, config=CLIENT_CONFIG)
 
-    return Clients(client("cloudformation"), client("s3"), client("sts"), client("dynamodb"))
+    return Clients(
+        client("cloudformation"),
+        client("s3"),
+        client("sts"),
+        client("dynamodb"),
+        logs=client("logs"),
+        stepfunctions=client("stepfunctions"),
+    )

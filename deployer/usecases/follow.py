@@ -3,11 +3,12 @@
 Works on any environment (on AWS it is the post-deploy smoke test). The item goes in with a
 conditional PutItem of only ``id`` and ``message``, exactly what a user's application writes;
 from then on the tool only reads it (strongly consistent GetItem), recording each status
-change with the time it was seen, until a terminal status or the timeout. Time and sleep are
+change with the time it was seen, until a terminal status or the timeout. Every call goes
+through the gateways (:class:`MessageTable`, :class:`StackGateway`); time and sleep are
 injected; nothing here prints: the result carries the trail and the caller renders it.
 
-The reads project :data:`FOLLOWED_ATTRIBUTES` and never ``message``: the deployer role may
-read only these attributes (cft/deployer-role-stack.yaml), so CI never sees a message body.
+The reads project :data:`FOLLOWED` and never ``message``: the deployer role may read only
+these attributes (cft/deployer-role-stack.yaml), so CI never sees a message body.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from deployer.errors import PreflightError
+from deployer.gateways.cloudformation import StackGateway
+from deployer.gateways.dynamodb import MessageTable
 
 TERMINAL = frozenset({"Successful", "Failure", "Invalid", "Exhausted"})
-FOLLOWED_ATTRIBUTES = ("status", "reason", "execution", "updated_at", "sns_message_id")
 TABLE_OUTPUT = "TableName"
 POLL_SECONDS = 0.5
+# What following reads of the item: never the message, so it never crosses the wire back.
+# The deployer role may read only these attributes (cft/deployer-role-stack.yaml).
+FOLLOWED = ("status", "reason", "execution", "sns_message_id", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -58,24 +61,22 @@ class SendResult:
         return data
 
 
-def table_name_of(cloudformation_client: Any, stack_name: str) -> str:
+def table_name_of(stacks: StackGateway, stack_name: str) -> str:
     """The messages table of the env, from the root stack's ``TableName`` output."""
-    try:
-        stacks = cloudformation_client.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as err:
+    stack = stacks.describe(stack_name)
+    if stack is None:
         raise PreflightError(
             f"stack {stack_name} not found: nothing to send to",
             hint="deploy it first with `disa-deploy up`",
-        ) from err
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    if TABLE_OUTPUT not in outputs:
+        )
+    if TABLE_OUTPUT not in stack.outputs:
         raise PreflightError(f"stack {stack_name} has no {TABLE_OUTPUT} output")
-    return str(outputs[TABLE_OUTPUT])
+    return str(stack.outputs[TABLE_OUTPUT])
 
 
 def send_message(
-    dynamodb_client: Any,
-    cloudformation_client: Any,
+    table: MessageTable,
+    stacks: StackGateway,
     stack_name: str,
     message: str,
     *,
@@ -87,22 +88,17 @@ def send_message(
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> SendResult:
     """Write ``{id, message}`` and follow the item until a terminal status or ``timeout``."""
-    table = table_name or table_name_of(cloudformation_client, stack_name)
+    name = table_name or table_name_of(stacks, stack_name)
     item_id = new_id()
     started = clock()
-    dynamodb_client.put_item(
-        TableName=table,
-        Item={"id": {"S": item_id}, "message": {"S": message}},
-        ConditionExpression="attribute_not_exists(id)",
-    )
+    table.put_new_message(name, item_id, message)
     trail = [TrailEntry("(written)", round(clock() - started, 3))]
-    return follow(dynamodb_client, table, item_id, trail, started, clock, sleep, timeout,
-                  poll_seconds)  # fmt: skip
+    return follow(table, name, item_id, trail, started, clock, sleep, timeout, poll_seconds)
 
 
 def follow(
-    dynamodb_client: Any,
-    table: str,
+    table: MessageTable,
+    table_name: str,
     item_id: str,
     trail: list[TrailEntry],
     started: float,
@@ -114,7 +110,8 @@ def follow(
     """Poll the item, noting each status change, until it is terminal or time is up."""
     item: dict[str, Any] = {}
     while True:
-        item = _read(dynamodb_client, table, item_id)
+        found = table.get_item(table_name, item_id, FOLLOWED)
+        item = dict(found.values) if found is not None else {}
         entry = _entry(item, round(clock() - started, 3))
         if entry is not None and entry.status != trail[-1].status:
             trail.append(entry)
@@ -125,7 +122,7 @@ def follow(
         sleep(poll_seconds)
     return SendResult(
         item_id=item_id,
-        table_name=table,
+        table_name=table_name,
         status=item.get("status"),
         trail=tuple(trail),
         execution=item.get("execution"),
@@ -134,18 +131,6 @@ def follow(
         seconds=round(clock() - started, 3),
         timed_out=item.get("status") not in TERMINAL,
     )
-
-
-def _read(dynamodb_client: Any, table: str, item_id: str) -> dict[str, Any]:
-    names = {f"#a{i}": name for i, name in enumerate(FOLLOWED_ATTRIBUTES)}
-    answer = dynamodb_client.get_item(
-        TableName=table,
-        Key={"id": {"S": item_id}},
-        ConsistentRead=True,
-        ProjectionExpression=", ".join(names),
-        ExpressionAttributeNames=names,
-    )
-    return {name: next(iter(value.values())) for name, value in answer.get("Item", {}).items()}
 
 
 def _entry(item: dict[str, Any], seconds: float) -> TrailEntry | None:

@@ -1,9 +1,12 @@
-"""``status``: stack states (root, nested, artifact store), outputs and item counts.
+"""``status``: stack states (root, nested, artifact store), outputs, item counts, dashboard.
 
-Read-only. The messages table is found from the root stack's ``TableName`` output, else by
-its contract name ``<project>-<env>-messages``. Counting scans the whole table, so a table
-that DynamoDB says holds more than ``count_limit`` items is not counted unless the limit is
-lifted: a habit of running ``status`` must not become a full-table read on production.
+Read-only; returns a :class:`StatusReport` that the CLI renders. The messages table is found
+from the root stack's ``TableName`` output, else by its contract name
+``<project>-<env>-messages``. Counting scans the whole table, so a table that DynamoDB says
+holds more than ``count_limit`` items is not counted unless the limit is lifted: a habit of
+running ``status`` must not become a full-table read on production. The dashboard's URL
+(the root stack's ``DashboardUrl`` output) is the console's, so it is given on AWS only; on
+the emulator there is no console to open it in.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deployer.runtime import Runtime
-from deployer.ui.output import Summary, render_mapping
 
 DEFAULT_COUNT_LIMIT = 100_000
+DASHBOARD_OUTPUT = "DashboardUrl"
 
 
 @dataclass
@@ -22,9 +25,10 @@ class StatusReport:
     outputs: dict[str, str] = field(default_factory=dict)
     items: dict[str, int] | None = None
     items_note: str = "Items: no table"
+    dashboard_url: str | None = None  # on AWS only
 
 
-def status(rt: Runtime, summary: Summary, count_limit: int = DEFAULT_COUNT_LIMIT) -> StatusReport:
+def status(rt: Runtime, count_limit: int = DEFAULT_COUNT_LIMIT) -> StatusReport:
     cfg = rt.config
     report = StatusReport()
     root = rt.stacks.describe(cfg.stack_name)
@@ -36,15 +40,8 @@ def status(rt: Runtime, summary: Summary, count_limit: int = DEFAULT_COUNT_LIMIT
         report.outputs = dict(root.outputs)
         table = root.outputs.get("TableName", f"{cfg.project}-{cfg.name}-messages")
         _count_items(rt, table, count_limit, report)
-    rt.ui.result(render_mapping("Stacks", report.stacks))
-    rt.ui.result(render_mapping("Outputs", report.outputs))
-    items = report.items
-    rt.ui.result(
-        render_mapping("Items by status", items) if items is not None else report.items_note
-    )
-    summary.outputs = report.outputs
-    summary.counts = dict(items or {})
-    summary.details["stacks"] = report.stacks
+        if not rt.emulated:
+            report.dashboard_url = root.outputs.get(DASHBOARD_OUTPUT)
     return report
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from deployer.gateways.cloudformation import StackGateway
+from deployer.gateways.dynamodb import MessageTable
 from deployer.usecases.follow import SendResult, send_message
 from tests.e2e.support import System
 
@@ -62,7 +64,8 @@ def received(
 
 def send(system: System, message: str, timeout: float = DEADLINE_SECONDS) -> SendResult:
     return send_message(
-        system.client("dynamodb"), system.client("cloudformation"), "disa-local", message,
+        MessageTable(system.client("dynamodb")), StackGateway(system.client("cloudformation")),
+        "disa-local", message,
         clock=time.monotonic, sleep=time.sleep, timeout=timeout, poll_seconds=0.25,
     )  # fmt: skip
 

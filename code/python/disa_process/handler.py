@@ -72,6 +72,7 @@ def process_message(
     """Defer, or claim and publish; returns the result the state machine's Choice reads."""
     if breaker.is_open():
         log.info("circuit open, deferred", id=request.id, execution=request.execution)
+        _metric("Deferred", settings, request)
         return {"outcome": "deferred", "alarmState": OPEN}
     message = claim(ddb or clients.get("dynamodb"), settings, request)
     message_id = publish(sns or clients.get("sns"), settings, request, message)

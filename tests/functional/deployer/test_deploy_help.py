@@ -10,7 +10,18 @@ from click.testing import CliRunner
 from deployer.cli import cli
 from deployer.errors import ExitCode
 
-COMMANDS = ["validate", "package", "up", "plan", "destroy", "status", "send"]
+COMMANDS = [
+    "validate",
+    "package",
+    "up",
+    "plan",
+    "destroy",
+    "status",
+    "send",
+    "logs",
+    "trace",
+    "items",
+]
 
 
 def help_text(*args: str) -> str:

@@ -76,8 +76,9 @@ def test_the_policy_lists_attributes_for_every_item_call_the_tool_makes() -> Non
 def test_send_writes_and_reads_only_what_the_deployer_role_may(requests: Any) -> None:
     client, seen = requests
     clock = iter(range(1000)).__next__
-    result = send_message(client, None, "disa-dev", "hello", clock=lambda: float(clock()),
-                          sleep=lambda s: None, timeout=3, table_name=TABLE)  # fmt: skip
+    result = send_message(MessageTable(client), None, "disa-dev", "hello",  # no stack needed
+                          clock=lambda: float(clock()), sleep=lambda s: None, timeout=3,
+                          table_name=TABLE)  # fmt: skip
     assert result.timed_out  # nothing processes the item here: only the requests matter
     allowed = allowed_attributes()
     assert {op for op, _ in seen} == {"PutItem", "GetItem"}

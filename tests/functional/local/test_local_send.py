@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from deployer.errors import PreflightError
+from deployer.gateways.cloudformation import StackGateway
+from deployer.gateways.dynamodb import MessageTable
 from deployer.usecases.follow import send_message
 
 
@@ -29,6 +32,13 @@ class FakeTable:
 
 
 class FakeStacks:
+    # What the gateway reads of a botocore client to name the call in an error.
+    meta = SimpleNamespace(
+        method_to_api_mapping={"describe_stacks": "DescribeStacks"},
+        service_model=SimpleNamespace(service_name="cloudformation"),
+        endpoint_url="http://fake",
+    )
+
     def __init__(self, outputs: dict[str, str] | None) -> None:
         self.outputs = outputs
 
@@ -36,9 +46,18 @@ class FakeStacks:
         from botocore.exceptions import ClientError
 
         if self.outputs is None:
-            raise ClientError({"Error": {"Code": "ValidationError"}}, "DescribeStacks")
+            error = {
+                "Code": "ValidationError",
+                "Message": f"Stack with id {StackName} does not exist",
+            }
+            raise ClientError({"Error": error}, "DescribeStacks")
         outputs = [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]
-        return {"Stacks": [{"Outputs": outputs}]}
+        stack = {
+            "StackName": StackName,
+            "StackId": f"id/{StackName}",
+            "StackStatus": "CREATE_COMPLETE",
+        }
+        return {"Stacks": [{**stack, "Outputs": outputs}]}
 
 
 class Clock:
@@ -54,8 +73,9 @@ class Clock:
 
 def send(table: FakeTable, stacks: FakeStacks, timeout: float = 10) -> Any:
     clock = Clock()
-    return send_message(table, stacks, "disa-local", "hello", clock=clock, sleep=clock.sleep,
-                        timeout=timeout, poll_seconds=1, new_id=lambda: "m-1")  # fmt: skip
+    return send_message(MessageTable(table), StackGateway(stacks), "disa-local", "hello",
+                        clock=clock, sleep=clock.sleep, timeout=timeout, poll_seconds=1,
+                        new_id=lambda: "m-1")  # fmt: skip
 
 
 def test_writes_only_id_and_message_and_follows_to_successful() -> None:

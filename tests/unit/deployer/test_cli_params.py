@@ -1,4 +1,4 @@
-"""Durations in one unit (seconds, with s/m/h accepted) and the three sources of a message."""
+"""Durations in one unit (seconds, with s/m/h/d accepted) and the three sources of a message."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from deployer.errors import ConfigError
         ("seconds", "90s", 90.0),
         ("minutes", "15m", 900.0),
         ("hours", "1h", 3600.0),
+        ("days, for logs --since", "1d", 86400.0),
         ("fraction of a minute", "1.5m", 90.0),
         ("upper case and spaces", " 2M ", 120.0),
         ("a number from code", 30, 30.0),
@@ -28,7 +29,7 @@ def test_durations(case: str, text: object, seconds: float) -> None:
     assert DURATION.convert(text, None, None) == seconds
 
 
-@pytest.mark.parametrize("text", ["soon", "15 minutes", "-5", "0", "0.5s", "1d", ""])
+@pytest.mark.parametrize("text", ["soon", "15 minutes", "-5", "0", "0.5s", "1w", ""])
 def test_bad_durations_are_usage_errors(text: str) -> None:
     with pytest.raises(click.BadParameter):
         DURATION.convert(text, None, None)
