@@ -113,21 +113,38 @@ def parse_record(record: Any) -> Request | Outcome:
     return Request(key, model.request_token(key, event_id), image)
 
 
+# The mark re-checks, in the same write, that the item still holds an unsendable message of
+# the kind the record showed: an overwrite that fixed it in the meantime (a new request,
+# on its way in a later record) must not be marked Invalid with the old request's reason.
+STILL_INVALID = {
+    model.InvalidReason.MISSING: "attribute_not_exists(#message)",
+    model.InvalidReason.NOT_A_STRING: "NOT attribute_type(#message, :string)",
+    # Empty or too large: still a string. A fix to another string within the same
+    # instant is not told apart (see the README).
+    model.InvalidReason.EMPTY: "attribute_type(#message, :string)",
+    model.InvalidReason.TOO_LARGE: "attribute_type(#message, :string)",
+}
+
+
 def _mark_invalid(key: str, reason: model.InvalidReason, deps: Deps) -> Outcome:
+    still = STILL_INVALID[reason]
+    values = {
+        ":invalid": kit.s(model.Status.INVALID),
+        ":reason": kit.s(reason),
+        ":now": kit.s(deps.now_iso()),
+    }
+    if ":string" in still:
+        values[":string"] = kit.s("S")
     write = kit.update_item(
         deps,
         key,
         "SET #status = :invalid, #reason = :reason, #updated = :now",
         # attribute_exists(id): an item deleted meanwhile is not re-created as a stub.
-        "attribute_exists(#id) AND attribute_not_exists(#status)",
-        {
-            ":invalid": kit.s(model.Status.INVALID),
-            ":reason": kit.s(reason),
-            ":now": kit.s(deps.now_iso()),
-        },
+        f"attribute_exists(#id) AND attribute_not_exists(#status) AND {still}",
+        values,
     )
     if not write.applied:
-        log.info("invalid item already handled", id=key, reason=reason.value)
+        log.info("invalid item already handled or rewritten", id=key, reason=reason.value)
         return Outcome.DUPLICATE
     settings = deps.settings
     log.warning("item invalid", id=key, reason=reason.value)

@@ -418,3 +418,34 @@ def test_large_batch_starts_every_item_concurrently(
     assert lambda_handler(stream.event(), FakeContext(), container) == {"batchItemFailures": []}
     assert len(executions(state_machine)) == 40
     assert calls.count("states:StartExecution") == 40
+
+
+@pytest.mark.parametrize(
+    ("case", "first", "then", "status"),
+    [
+        pytest.param("missing-fixed", None, {"S": BODY}, None, id="missing-then-fixed"),
+        pytest.param("number-fixed", {"N": "1"}, {"S": BODY}, None, id="not-a-string-then-fixed"),
+        pytest.param("binary-fixed", {"B": b"\x00"}, {"S": BODY}, None, id="binary-then-fixed"),
+        pytest.param("still-bad", {"N": "1"}, {"L": []}, "Invalid", id="still-not-a-string"),
+        pytest.param("now-missing", {"S": ""}, None, None, id="empty-then-missing"),
+        pytest.param("empty-number", {"S": ""}, {"N": "2"}, None, id="empty-then-number"),
+    ],
+)
+def test_an_invalid_record_does_not_mark_an_item_rewritten_since(
+    container, ddb, stream, state_machine, case, first, then, status
+) -> None:
+    """The user fixed the item between the record and the mark: the fix is a new request
+    (a later record), so this record's mark must not land on it."""
+    if first is None:
+        ddb.put_item(TableName=TABLE, Item={model.KEY: {"S": case}})
+    else:
+        put_message(ddb, case, first)
+    event = stream.event()
+    if then is None:
+        ddb.put_item(TableName=TABLE, Item={model.KEY: {"S": case}, "other": {"S": "x"}})
+    else:
+        put_message(ddb, case, then)
+
+    assert lambda_handler(event, FakeContext(), container) == {"batchItemFailures": []}
+
+    assert get_item(ddb, case).get(model.STATUS, {}).get("S") == status
