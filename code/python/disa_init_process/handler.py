@@ -126,22 +126,23 @@ STILL_INVALID = {
 }
 
 
+def invalid_condition(reason: model.InvalidReason) -> str:
+    """The mark's condition: the item exists, has no status, still holds such a message."""
+    # attribute_exists(id): an item deleted meanwhile is not re-created as a stub.
+    return f"attribute_exists(#id) AND attribute_not_exists(#status) AND {STILL_INVALID[reason]}"
+
+
 def _mark_invalid(key: str, reason: model.InvalidReason, deps: Deps) -> Outcome:
-    still = STILL_INVALID[reason]
+    condition = invalid_condition(reason)
     values = {
         ":invalid": kit.s(model.Status.INVALID),
         ":reason": kit.s(reason),
         ":now": kit.s(deps.now_iso()),
     }
-    if ":string" in still:
+    if ":string" in condition:
         values[":string"] = kit.s("S")
     write = kit.update_item(
-        deps,
-        key,
-        "SET #status = :invalid, #reason = :reason, #updated = :now",
-        # attribute_exists(id): an item deleted meanwhile is not re-created as a stub.
-        f"attribute_exists(#id) AND attribute_not_exists(#status) AND {still}",
-        values,
+        deps, key, "SET #status = :invalid, #reason = :reason, #updated = :now", condition, values
     )
     if not write.applied:
         log.info("invalid item already handled or rewritten", id=key, reason=reason.value)
