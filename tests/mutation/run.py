@@ -1,4 +1,6 @@
-"""Mutation testing of the handlers: python tests/mutation/run.py [guards|mutmut|all]
+"""Mutation testing of the handlers: python tests/mutation/run.py [guards|mutmut|all] [TEXT]
+
+TEXT keeps only the guard mutants whose label contains it (e.g. "retry DUE").
 
 Two parts, both in place in the working tree (run it on a clean tree; every file is put
 back, and the run refuses to start if code/python or the ASL has uncommitted changes):
@@ -147,8 +149,8 @@ def run_case(case: Case) -> str:
     return {0: "survived", 1: "killed"}.get(done.returncode, f"error (exit {done.returncode})")
 
 
-def guards() -> bool:
-    cases = condition_cases() + raise_cases()
+def guards(only: str = "") -> bool:
+    cases = [case for case in condition_cases() + raise_cases() if only in case.label]
     results: Counter[tuple[str, str]] = Counter()
     started = time.monotonic()
     for number, case in enumerate(cases, 1):
@@ -201,13 +203,14 @@ def _survivors() -> list[str]:
 
 def main() -> None:
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
+    only = sys.argv[2] if len(sys.argv) > 2 else ""
     dirty = subprocess.run(["git", "status", "--porcelain", "code/python", str(ASL)],
                            cwd=ROOT, capture_output=True, text=True).stdout  # fmt: skip
     if dirty.strip():
         sys.exit(f"uncommitted changes in the code under test:\n{dirty}")
     ok = True
     if part in ("guards", "all"):
-        ok = guards()
+        ok = guards(only)
     if part in ("mutmut", "all"):
         mutmut()
     sys.exit(0 if ok else 2)

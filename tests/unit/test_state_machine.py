@@ -334,6 +334,7 @@ TABLE = "disa-test-messages"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:disa-test-process"
 TOKEN = "0123456789ab"  # the request of the runs below
 OTHER = "ba9876543210"  # another request's
+MINE = model.execution_name("d", TOKEN, 1)  # the name of run 1 of "d" in the runs below
 Behaviour = Callable[[dict[str, Any]], tuple[Any, str | None]]
 
 
@@ -598,9 +599,27 @@ def test_deferred_item_goes_back_to_failure_without_consuming_an_attempt(
         ),
         pytest.param(
             lambda event: (None, "PublishError"),
-            {"status": "Exhausted", "run": 1},
+            {"status": "Exhausted", "run": 1, "request": TOKEN},
             ["Process", "RecordFailure", "StaleWrite"],
-            id="failure-on-a-final-item",
+            id="failure-on-a-final-item-of-this-request-and-run",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "deferred"}, None),
+            {"status": "Successful", "run": 1, "request": TOKEN},
+            ["Process", "RouteOutcome", "Defer", "StaleWrite"],
+            id="defer-on-a-final-item-of-this-request-and-run",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "published", "messageId": "late"}, None),
+            {"status": "OnHold", "run": 1, "request": TOKEN, "execution": MINE},
+            ["Process", "RouteOutcome", "RecordSuccess", "StaleWrite"],
+            id="success-after-the-status-was-set-by-hand",
+        ),
+        pytest.param(
+            lambda event: (None, "PublishError"),
+            {"status": "OnHold", "run": 1, "request": TOKEN, "execution": MINE},
+            ["Process", "RecordFailure", "StaleWrite"],
+            id="failure-after-the-status-was-set-by-hand",
         ),
     ],
 )

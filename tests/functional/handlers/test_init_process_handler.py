@@ -260,16 +260,65 @@ def test_the_limit_is_snss_in_bytes_body_plus_attribute(
     assert len(item_runs(state_machine).get(key, [])) == (0 if reason else 1)
 
 
+INVALID = [
+    pytest.param(None, id="missing"),
+    pytest.param({"S": ""}, id="empty"),
+    pytest.param({"N": "7"}, id="not-a-string"),
+    pytest.param({"S": BODY * 7000}, id="too-large"),
+]
+
+
+def put_invalid(ddb, key: str, message) -> None:
+    if message is None:
+        ddb.put_item(TableName=TABLE, Item={model.KEY: {"S": key}})
+    else:
+        put_message(ddb, key, message)
+
+
+@pytest.mark.parametrize("message", INVALID)
 def test_redelivered_invalid_record_is_counted_once(
-    container, ddb, stream, state_machine, logs
+    container, ddb, stream, state_machine, logs, message
 ) -> None:
-    put_message(ddb, "bad", {"S": ""})
+    put_invalid(ddb, "bad", message)
     event = stream.event()
 
     lambda_handler(event, FakeContext(), container)
     lambda_handler(event, FakeContext(), container)
 
     assert len(logs.metrics("InvalidItems")) == 1
+
+
+@pytest.mark.parametrize("message", INVALID)
+def test_invalid_item_deleted_before_the_write_is_not_recreated(
+    container, ddb, stream, state_machine, message
+) -> None:
+    put_invalid(ddb, "gone", message)
+    event = stream.event()
+    ddb.delete_item(TableName=TABLE, Key={model.KEY: {"S": "gone"}})
+
+    assert lambda_handler(event, FakeContext(), container) == {"batchItemFailures": []}
+    assert get_item(ddb, "gone") is None
+
+
+@pytest.mark.parametrize("message", INVALID)
+def test_an_invalid_record_leaves_an_item_that_got_a_status_meanwhile(
+    container, ddb, stream, state_machine, logs, message
+) -> None:
+    """A run of another request took the item (and will mark it itself)."""
+    put_invalid(ddb, "taken", message)
+    event = stream.event()
+    ddb.update_item(
+        TableName=TABLE,
+        Key={model.KEY: {"S": "taken"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": model.STATUS},
+        ExpressionAttributeValues={":s": {"S": "Processing"}},
+    )
+    before = get_item(ddb, "taken")
+
+    assert lambda_handler(event, FakeContext(), container) == {"batchItemFailures": []}
+    assert get_item(ddb, "taken") == before
+    assert logs.metrics("InvalidItems") == []
 
 
 @pytest.mark.parametrize(
@@ -388,17 +437,6 @@ def test_item_inserted_with_a_status_is_left_alone(container, ddb, stream, state
 
     assert lambda_handler(stream.event(), FakeContext(), container) == {"batchItemFailures": []}
     assert executions(state_machine) == {}
-
-
-def test_invalid_item_deleted_before_the_write_is_not_recreated(
-    container, ddb, stream, state_machine
-) -> None:
-    put_message(ddb, "gone", {"S": ""})
-    event = stream.event()
-    ddb.delete_item(TableName=TABLE, Key={model.KEY: {"S": "gone"}})
-
-    assert lambda_handler(event, FakeContext(), container) == {"batchItemFailures": []}
-    assert get_item(ddb, "gone") is None
 
 
 def test_missing_state_machine_setting_fails_loudly(container, monkeypatch, ddb, stream) -> None:

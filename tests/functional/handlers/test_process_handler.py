@@ -102,7 +102,32 @@ def mine(key: str, run: int = 1) -> str:
     ("case", "attributes", "run"),
     [
         pytest.param(
-            "successful", {"status": {"S": "Successful"}, "run": {"N": "1"}}, 1, id="done"
+            "successful",
+            {"status": {"S": "Successful"}, "run": {"N": "1"}, "request": {"S": TOKEN}},
+            1,
+            id="successful-by-another-execution-of-this-request-and-run",
+        ),
+        pytest.param(
+            "mine-done",
+            {
+                "status": {"S": "Successful"},
+                "run": {"N": "1"},
+                "request": {"S": TOKEN},
+                "execution": {"S": model.execution_name("mine-done", TOKEN, 1)},
+            },
+            1,
+            id="successful-by-this-execution",
+        ),
+        pytest.param(
+            "by-hand",
+            {
+                "status": {"S": "OnHold"},
+                "run": {"N": "1"},
+                "request": {"S": TOKEN},
+                "execution": {"S": model.execution_name("by-hand", TOKEN, 1)},
+            },
+            1,
+            id="status-set-by-hand-while-owned-by-this-execution",
         ),
         pytest.param(
             "stale-run",
@@ -137,7 +162,12 @@ def mine(key: str, run: int = 1) -> str:
             1,
             id="processing-by-a-newer-run",
         ),
-        pytest.param("failure", {"status": {"S": "Failure"}, "run": {"N": "1"}}, 1, id="failure"),
+        pytest.param(
+            "failure",
+            {"status": {"S": "Failure"}, "run": {"N": "1"}, "request": {"S": TOKEN}},
+            1,
+            id="failure-of-this-request-and-run",
+        ),
         pytest.param("invalid", {"status": {"S": "Invalid"}}, 1, id="invalid"),
         pytest.param("exhausted", {"status": {"S": "Exhausted"}, "run": {"N": "5"}}, 5, id="end"),
     ],
@@ -153,6 +183,7 @@ def test_claim_losing_its_condition_raises_claim_conflict_and_publishes_nothing(
 
     assert get_item(ddb, case) == before
     assert calls.count("sns:Publish") == 0
+    assert calls.count("dynamodb:UpdateItem") == 1  # the claim, and nothing after it
 
 
 @pytest.mark.parametrize(
@@ -250,19 +281,48 @@ def test_a_missing_message_at_claim_time_is_invalid(container, ddb, table, topic
     assert lambda_handler(request("bare"), FakeContext(), container)["reason"] == "MissingMessage"
 
 
+@pytest.mark.parametrize(
+    ("case", "takeover"),
+    [
+        pytest.param("overwritten", None, id="overwritten-by-a-new-request"),
+        pytest.param(
+            "other",
+            {"status": {"S": "Processing"}, "execution": {"S": "another-execution"}},
+            id="claimed-by-another-execution",
+        ),
+        pytest.param("by-hand", {"status": {"S": "OnHold"}}, id="status-set-by-hand"),
+    ],
+)
 def test_marking_invalid_after_losing_the_item_is_a_conflict(
-    container, ddb, table, topic, alarm, fail_calls
+    container, ddb, table, topic, alarm, logs, case, takeover
 ) -> None:
-    put_message(ddb, "k", {"S": ""})
-    # Between the claim and the mark, another execution took the item over.
-    fail_calls(
-        "dynamodb.UpdateItem",
-        "ConditionalCheckFailedException",
-        lambda params: ":invalid" in params["ExpressionAttributeValues"],
-    )
+    put_message(ddb, case, {"S": ""})
+
+    def lose_the_item(params, **_):
+        if ":invalid" not in params["ExpressionAttributeValues"]:
+            return
+        if takeover is None:
+            put_message(ddb, case)  # a valid message, a new request: not ours to mark
+        else:
+            names = {f"#a{i}": name for i, name in enumerate(takeover)}
+            ddb.update_item(
+                TableName=TABLE,
+                Key={model.KEY: {"S": case}},
+                UpdateExpression="SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":v{i}": value for i, value in enumerate(takeover.values())
+                },
+            )
+
+    container.session.events.register("before-parameter-build.dynamodb.UpdateItem", lose_the_item)
 
     with pytest.raises(ClaimConflictError):
-        lambda_handler(request("k"), FakeContext(), container)
+        lambda_handler(request(case), FakeContext(), container)
+
+    item = get_item(ddb, case)
+    assert item.get(model.STATUS, {}).get("S") != "Invalid"
+    assert logs.metrics("InvalidItems") == []
 
 
 def test_a_failed_invalid_mark_raises_the_aws_error(

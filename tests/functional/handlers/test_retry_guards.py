@@ -54,6 +54,13 @@ DUE = {"retry_shard": "0", "next_attempt_at": NOW - 10}
 
 MOVED_ON = [
     pytest.param({"status": "Successful", "run": 2}, id="successful"),
+    # Final or claimed, yet still carrying retry keys (a restore from a backup, a hand edit):
+    # the row is a hint, the status decides.
+    pytest.param({"status": "Successful", "run": 2, **DUE}, id="successful-with-retry-keys"),
+    pytest.param(
+        {"status": "Processing", "run": 2, "execution": "x", **DUE},
+        id="processing-with-retry-keys",
+    ),
     pytest.param({"status": "Processing", "run": 2, "execution": "x"}, id="processing"),
     pytest.param({"status": "Processing", "run": 3, "execution": "x"}, id="processing-newer-run"),
     pytest.param({"status": "Failure", "run": 3, **DUE}, id="failure-of-a-newer-run"),
