@@ -113,23 +113,24 @@ def parse_record(record: Any) -> Request | Outcome:
     return Request(key, model.request_token(key, event_id), image)
 
 
-# The mark re-checks, in the same write, that the item still holds an unsendable message of
-# the kind the record showed: an overwrite that fixed it in the meantime (a new request,
-# on its way in a later record) must not be marked Invalid with the old request's reason.
-STILL_INVALID = {
-    model.InvalidReason.MISSING: "attribute_not_exists(#message)",
-    model.InvalidReason.NOT_A_STRING: "NOT attribute_type(#message, :string)",
-    # Empty or too large: still a string. A fix to another string within the same
-    # instant is not told apart (see the README).
-    model.InvalidReason.EMPTY: "attribute_type(#message, :string)",
-    model.InvalidReason.TOO_LARGE: "attribute_type(#message, :string)",
+# The mark re-checks, in the same write, that the item still exists without a status and
+# still holds an unsendable message of the kind the record showed: an overwrite that fixed
+# it in the meantime (a new request, on its way in a later record) must not be marked
+# Invalid with the old request's reason, and a deleted item is not re-created as a stub.
+_FRESH = "attribute_exists(#id) AND attribute_not_exists(#status)"
+_STRING = "attribute_type(#message, :string)"
+INVALID_CONDITIONS = {
+    model.InvalidReason.MISSING: f"{_FRESH} AND attribute_not_exists(#message)",
+    model.InvalidReason.NOT_A_STRING: f"{_FRESH} AND NOT {_STRING}",
+    # Empty or too large: still a string (which also means the item exists). A fix to
+    # another string within the same instant is not told apart (see the README).
+    model.InvalidReason.EMPTY: f"attribute_not_exists(#status) AND {_STRING}",
+    model.InvalidReason.TOO_LARGE: f"attribute_not_exists(#status) AND {_STRING}",
 }
 
 
 def invalid_condition(reason: model.InvalidReason) -> str:
-    """The mark's condition: the item exists, has no status, still holds such a message."""
-    # attribute_exists(id): an item deleted meanwhile is not re-created as a stub.
-    return f"attribute_exists(#id) AND attribute_not_exists(#status) AND {STILL_INVALID[reason]}"
+    return INVALID_CONDITIONS[reason]
 
 
 def _mark_invalid(key: str, reason: model.InvalidReason, deps: Deps) -> Outcome:
