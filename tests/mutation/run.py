@@ -1,6 +1,7 @@
 """Mutation testing of the handlers: python tests/mutation/run.py [guards|mutmut|all] [TEXT]
 
-TEXT keeps only the guard mutants whose label contains it (e.g. "retry DUE").
+TEXT keeps only the guard mutants whose label contains it (e.g. "retry DUE"), or the
+mutmut modules whose path does (e.g. "disa_retry").
 
 Two parts, both in place in the working tree (run it on a clean tree; every file is put
 back, and the run refuses to start if code/python or the ASL has uncommitted changes):
@@ -167,11 +168,11 @@ def guards(only: str = "") -> bool:
     return all(outcome == "killed" for (_, outcome) in results)
 
 
-def mutmut() -> None:
+def mutmut(only: str = "") -> None:
     if shutil.which("mutmut") is None:
         sys.exit("mutmut is not installed: pip install -e '.[mutation]'")
     print("\nmutmut (string mutations off):")
-    for relative in MUTMUT_MODULES:
+    for relative in [module for module in MUTMUT_MODULES if only in module]:
         tests = " ".join(TESTS[relative.split("/")[0]])
         cache = ROOT / ".mutmut-cache"
         cache.unlink(missing_ok=True)
@@ -212,7 +213,7 @@ def main() -> None:
     if part in ("guards", "all"):
         ok = guards(only)
     if part in ("mutmut", "all"):
-        mutmut()
+        mutmut(only)
     sys.exit(0 if ok else 2)
 
 
