@@ -228,3 +228,33 @@ def test_a_scheduled_run_passes_its_context_deadline(container, ddb, table, stat
     result = handler.lambda_handler({}, FakeContext(lambda: 9_999), container)
 
     assert result["stoppedEarly"] is True and result["redriven"] == 0
+
+
+@pytest.mark.parametrize(
+    ("remaining_ms", "near"),
+    [
+        pytest.param(10_000, False, id="exactly-the-margin-left"),
+        pytest.param(9_999, True, id="less"),
+    ],
+)
+def test_the_deadline_margin_is_deadline_margin_seconds(remaining_ms, near) -> None:
+    context = FakeContext(lambda: remaining_ms)
+    assert Deadline.of(context, 10).near() is near
+    assert Deadline.of(None, 10).near() is False  # no context: no deadline
+
+
+def test_a_redrive_and_a_failed_start_log_the_execution_and_the_error(
+    container, ddb, table, state_machine, fail_calls, logs
+) -> None:
+    put_item(ddb, "ok", status="Failure", run=1, attempts=1, request=TOKEN, **DUE)
+    put_item(ddb, "stuck", status="Failure", run=1, attempts=1, request=TOKEN, **DUE)
+    fail_calls("sfn.StartExecution", "ServiceUnavailable", lambda p: p["name"].startswith("stuck"))
+
+    assert redrive(container, row("ok", run=1, attempts=1)) is Outcome.REDRIVEN
+    assert redrive(container, row("stuck", run=1, attempts=1)) is Outcome.FAILED
+
+    (redriven,) = logs.events("re-driven")
+    assert redriven["execution"] == model.execution_name("ok", TOKEN, 2)
+    (failed,) = logs.events("start failed, lease left to expire")
+    assert failed["execution"] == model.execution_name("stuck", TOKEN, 2)
+    assert failed["error"] == "ServiceUnavailable"
