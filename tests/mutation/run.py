@@ -15,7 +15,8 @@ back, and the run refuses to start if code/python or the ASL has uncommitted cha
   behaviour only: the tests that pin its expressions' exact text are deselected.
 - ``mutmut``: mutmut 2 (pip install -e '.[mutation]') over each handler module with the
   tests that cover it, string mutations off (log texts are not behaviour; the
-  expressions are the guards part's job). Prints killed/total per module.
+  expressions are the guards part's job); a mutant that breaks the module's import counts
+  as killed (tests/mutation/killed.py). Prints killed/total per module and each survivor.
 
 Each mutant runs ``pytest -x`` on the tests of its module; a mutant is killed when a test
 fails. Run it under the shared lock: ``flock /work/.heavy.lock python tests/mutation/run.py``
@@ -174,13 +175,14 @@ def mutmut(only: str = "") -> None:
     print("\nmutmut (string mutations off):")
     for relative in [module for module in MUTMUT_MODULES if only in module]:
         tests = " ".join(TESTS[relative.split("/")[0]])
+        runner = f"{sys.executable} -m tests.mutation.killed -x -q -p no:cacheprovider {tests}"
         cache = ROOT / ".mutmut-cache"
         cache.unlink(missing_ok=True)
         started = time.monotonic()
         subprocess.run(
             ["mutmut", "run", "--paths-to-mutate", str(CODE / relative), "--no-progress",
              "--disable-mutation-types", "string", "--simple-output",
-             "--runner", f"{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}"],
+             "--runner", runner],
             cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip
         report = subprocess.run(["mutmut", "junitxml"], cwd=ROOT, capture_output=True, text=True)

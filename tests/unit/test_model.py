@@ -21,6 +21,20 @@ def test_execution_name_follows_step_functions_rules(key: str, run: int) -> None
     assert NAME_RULE.match(model.execution_name(key, TOKEN, run))
 
 
+def test_a_name_uses_all_80_characters_when_the_run_needs_room() -> None:
+    name = model.execution_name("x" * 2048, TOKEN, 10**15)
+    assert len(name) == 80 and name.endswith(f"-{TOKEN}-r{10**15}")
+
+
+def test_statuses_and_reasons_are_the_documented_words() -> None:
+    assert [s.value for s in model.Status] == [
+        "Processing", "Successful", "Failure", "Retrying", "Invalid", "Exhausted",
+    ]  # fmt: skip
+    assert [r.value for r in model.InvalidReason] == [
+        "MissingMessage", "EmptyMessage", "NotAString", "TooLarge",
+    ]  # fmt: skip
+
+
 def test_execution_name_is_stable_per_request_and_run_and_distinct_otherwise() -> None:
     other = model.request_token("k", "event-2")
     assert model.execution_name("k", TOKEN, 1) == model.execution_name("k", TOKEN, 1)

@@ -6,6 +6,7 @@ A request is a write that leaves the item without a status: an insert or an over
 from __future__ import annotations
 
 import base64
+import threading
 import time
 
 import pytest
@@ -487,3 +488,57 @@ def test_an_invalid_record_does_not_mark_an_item_rewritten_since(
     assert lambda_handler(event, FakeContext(), container) == {"batchItemFailures": []}
 
     assert get_item(ddb, case).get(model.STATUS, {}).get("S") == status
+
+
+def test_start_concurrency_bounds_the_threads_that_start_executions(
+    container, monkeypatch, ddb, stream, state_machine
+) -> None:
+    monkeypatch.setenv("START_CONCURRENCY", "2")
+    threads = set()
+    container.session.events.register(
+        "before-call.sfn.StartExecution",
+        lambda **_: threads.add(threading.current_thread().name),
+    )
+    for i in range(24):
+        put_message(ddb, f"bulk-{i}")
+
+    assert lambda_handler(stream.event(), FakeContext(), container) == {"batchItemFailures": []}
+    assert 1 <= len(threads) <= 2
+
+
+def test_the_batch_log_counts_each_outcome(container, ddb, stream, state_machine, logs) -> None:
+    put_message(ddb, "a")
+    put_message(ddb, "b")
+    put_message(ddb, "bad", {"S": ""})
+    event = stream.event()
+
+    lambda_handler(event, FakeContext(), container)
+    lambda_handler(event, FakeContext(), container)
+
+    first, second = logs.events("batch done")
+    assert {k: first[k] for k in ("records", "started", "invalid")} == {
+        "records": 3, "started": 2, "invalid": 1,
+    }  # fmt: skip
+    assert "started" not in second and second["duplicate"] == 3
+    started = logs.events("execution started")
+    ((token, _),) = item_runs(state_machine)["a"]
+    assert model.execution_name("a", token, 1) in {line["execution"] for line in started}
+    assert len(logs.events("execution already exists")) == 2
+
+
+def test_a_record_whose_key_is_not_a_string_fails_alone(
+    container, ddb, stream, state_machine
+) -> None:
+    put_message(ddb, "good")
+    records = stream.new_records()
+    odd_key = stream_record("x", {model.MESSAGE: {"S": BODY}}, sequence="8", event_id="e-8")
+    odd_key["dynamodb"]["NewImage"][model.KEY] = {"N": "5"}
+    odd_number = stream_record("y", {}, sequence="9", event_id="")
+    odd_number["dynamodb"]["SequenceNumber"] = 9
+    del odd_number["dynamodb"]["NewImage"]
+
+    result = lambda_handler({"Records": [odd_key, odd_number, *records]}, FakeContext(), container)
+
+    # A sequence number that is not a string cannot be reported (Lambda would reject it).
+    assert result == {"batchItemFailures": [{"itemIdentifier": "8"}]}
+    assert set(item_runs(state_machine)) == {"good"}

@@ -178,7 +178,7 @@ def test_claim_losing_its_condition_raises_claim_conflict_and_publishes_nothing(
     put_message(ddb, case, **attributes)
     before = get_item(ddb, case)
 
-    with pytest.raises(ClaimConflictError):
+    with pytest.raises(ClaimConflictError, match=f"not claimable by run {run}"):
         lambda_handler(request(case, run=run), FakeContext(), container)
 
     assert get_item(ddb, case) == before
@@ -451,3 +451,16 @@ def test_malformed_payload_raises_invalid_request(
     with pytest.raises(InvalidRequestError):
         lambda_handler(payload, FakeContext(), container)
     assert calls.calls == []
+
+
+def test_a_changed_alarm_setting_gets_a_breaker_of_its_own(
+    container, monkeypatch, ddb, table, topic, alarm
+) -> None:
+    """The breaker is kept per (alarm, cache interval): a new configuration is seen at once."""
+    alarm("ALARM")
+    put_message(ddb, "order-1")
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "deferred"
+
+    monkeypatch.setenv("CIRCUIT_ALARM_NAME", "")
+
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "published"

@@ -17,6 +17,7 @@ def test_clients_have_standard_retries_and_timeouts() -> None:
     config = Container().client("dynamodb").meta.config
     assert config.retries == {"mode": "standard", "total_max_attempts": 4}
     assert (config.connect_timeout, config.read_timeout) == (3, 10)
+    assert config.tcp_keepalive is True
 
 
 def test_clients_honour_aws_endpoint_url(monkeypatch) -> None:
@@ -40,3 +41,13 @@ def test_kept_values_are_built_once() -> None:
     assert container.keep("k", build) is container.keep("k", build)
     assert built == [1]
     assert container.keep("other", build) == [2]
+
+
+def test_a_handler_without_a_container_uses_the_process_one() -> None:
+    from disa_common import kit
+
+    seen = []
+    handler = kit.entry("probe", (), lambda event, context, deps: seen.append(deps.container))
+    handler({}, None)
+    assert seen == [kit.PROCESS_CONTAINER] and isinstance(seen[0], Container)
+    assert kit.Write(False, {}) == kit.REFUSED

@@ -57,6 +57,16 @@ def test_process_payload_defaults() -> None:
     assert request.execution == model.execution_name("k", "t", 2)
     named = {"id": "k", "request": "t", "run": 2, "attempt": 3, "execution": "e"}
     assert parse_request(named).execution == "e"
+    for odd in (42, "", None):
+        odd_name = {"id": "k", "request": "t", "run": 2, "attempt": 3, "execution": odd}
+        assert parse_request(odd_name).execution == model.execution_name("k", "t", 2)
+
+
+@pytest.mark.parametrize("field", ["run", "attempt"])
+def test_a_bad_number_names_its_field(field) -> None:
+    payload = {"id": "k", "request": "t", "run": 1, "attempt": 1, field: 0}
+    with pytest.raises(errors.InvalidRequestError, match=f"{field} must be a positive integer"):
+        parse_request(payload)
 
 
 def test_an_execution_from_before_request_tokens_keeps_its_token() -> None:
