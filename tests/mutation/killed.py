@@ -1,4 +1,4 @@
-"""pytest for mutmut: a mutant that breaks collection (exit 2) is killed, not survived.
+"""pytest for mutmut: a mutant that breaks collection or a conftest's import is killed.
 
 mutmut 2 counts only exit code 1 as a kill, so a mutant that makes a module fail to
 import (a status enum value set to None) would pass for a survivor.
@@ -12,4 +12,5 @@ import pytest
 
 if __name__ == "__main__":
     code = pytest.main(sys.argv[1:])
-    sys.exit(1 if code == pytest.ExitCode.INTERRUPTED else int(code))
+    broken = (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR)  # import errors
+    sys.exit(1 if code in broken else int(code))

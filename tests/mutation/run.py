@@ -53,6 +53,7 @@ TESTS = {
         FLOW,
     ],
     "disa_process": [
+        f"{UH}/test_handler_inputs.py",
         f"{UH}/test_circuit_breaker.py",
         f"{FH}/test_process_handler.py",
         f"{FH}/test_handler_logs.py",
