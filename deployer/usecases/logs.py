@@ -80,12 +80,14 @@ def read_logs(rt: Runtime, query: LogQuery, executions: frozenset[str] | None = 
 
 
 def item_executions(rt: Runtime, names: SystemNames, item_id: str) -> frozenset[str]:
-    """Every execution name the item's runs had: derived per run, plus the recorded one."""
+    """Every execution name the current request's runs had: derived per run from the
+    item's request token, plus the name the item records."""
     model = load_item_model(rt.project)
-    item = rt.table.get_item(names.table, item_id, ("run", "execution"))
+    item = rt.table.get_item(names.table, item_id, ("run", "execution", "request"))
     run = item.get("run") if item is not None else None
     runs = range(1, run + 1) if isinstance(run, int) and run > 0 else range(1, 2)
-    found = {model.execution_name(item_id, r) for r in runs}
+    request = model.request_of(item_id, item.get("request") if item is not None else None)
+    found = {model.execution_name(item_id, request, r) for r in runs}
     recorded = item.get("execution") if item is not None else None
     if isinstance(recorded, str):
         found.add(recorded)

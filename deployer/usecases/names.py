@@ -71,8 +71,15 @@ class ItemModel:
     def __init__(self, module: ModuleType) -> None:
         self.module = module
 
-    def execution_name(self, item_key: str, run: int) -> str:
-        return str(self.module.execution_name(item_key, run))
+    def execution_name(self, item_key: str, request: str, run: int) -> str:
+        return str(self.module.execution_name(item_key, request, run))
+
+    def request_of(self, item_key: str, recorded: object) -> str:
+        """The token of the item's current request: the one it records, else the token of
+        requests started before tokens existed (their names are derived from the key)."""
+        if isinstance(recorded, str) and recorded:
+            return recorded
+        return str(self.module.legacy_token(item_key))
 
     @property
     def statuses(self) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ DEFAULT_LOG_SECONDS = 86_400  # ... or from a day ago when no execution says whe
 # The attributes the item model owns: shown by value. The message and anything an
 # application added are shown by type and size only.
 OWNED = ("KEY", "STATUS", "RUN", "ATTEMPTS", "REASON", "RETRY_SHARD", "NEXT_ATTEMPT_AT",
-         "SNS_MESSAGE_ID", "EXECUTION", "UPDATED_AT")  # fmt: skip
+         "SNS_MESSAGE_ID", "EXECUTION", "UPDATED_AT", "REQUEST")  # fmt: skip
 
 
 class UnknownItemError(ConfigError):
@@ -157,8 +157,9 @@ def _runs(rt: Runtime, model: ItemModel, item: Item,
           machine: str) -> tuple[list[RunTrace], int]:  # fmt: skip
     last = _int(item.get(model.attribute("RUN"))) or 0
     first = max(1, last - MAX_RUNS + 1)
-    wanted = [(run, model.execution_name(str(item.get(model.attribute("KEY"))), run))
-              for run in range(first, last + 1)]  # fmt: skip
+    key = str(item.get(model.attribute("KEY")))
+    request = model.request_of(key, item.get(model.attribute("REQUEST")))
+    wanted = [(run, model.execution_name(key, request, run)) for run in range(first, last + 1)]
     recorded = item.get(model.attribute("EXECUTION"))
     if isinstance(recorded, str) and recorded not in {name for _, name in wanted}:
         wanted.append((last, recorded))  # a name the handlers chose otherwise: trust it

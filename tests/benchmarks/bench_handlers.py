@@ -73,7 +73,7 @@ def measure_all() -> list[Metric]:
 
 
 def measure_flow() -> list[Metric]:
-    from disa_common import clients
+    from disa_common.container import Container
     from disa_init_process.handler import lambda_handler as init_process
     from disa_process import handler as process
 
@@ -81,16 +81,16 @@ def measure_flow() -> list[Metric]:
     counts: Counter[str] = Counter()
     session = boto3.session.Session()
     session.events.register("before-call", lambda model, **_: counts.update([_action(model)]))
-    clients.reset(session)
-    process.reset_container()
+    container = Container(session)
 
     started = time.perf_counter()
-    answer = _quiet(init_process, event, None)
+    answer = _quiet(init_process, event, None, container)
     elapsed = time.perf_counter() - started
     assert answer == {"batchItemFailures": []}, answer
     for record in event["Records"]:
         key = record["dynamodb"]["Keys"]["id"]["S"]
-        result = _quiet(process.lambda_handler, {"id": key, "run": 1, "attempt": 1}, None)
+        payload = {"id": key, "request": "0123456789ab", "run": 1, "attempt": 1}
+        result = _quiet(process.lambda_handler, payload, None, container)
         assert result["outcome"] == "published", result
     in_code = sum(counts.values())
     per_message = (in_code + BATCH) / BATCH  # + the state machine's RecordSuccess
@@ -115,7 +115,7 @@ def measure_flow() -> list[Metric]:
 
 def measure_alarm_reads() -> list[Metric]:
     """1,000 messages (circuit open, so only the read is a call) at two arrival rates."""
-    from disa_common import clients
+    from disa_common.container import Container
     from disa_process import handler as process
 
     boto3.client("cloudwatch").set_alarm_state(
@@ -128,11 +128,11 @@ def measure_alarm_reads() -> list[Metric]:
         session.events.register(
             "before-call", lambda model, _r=reads, **_: _r.update([_action(model)])
         )
-        clients.reset(session)
         clock = FakeClock()
-        process.reset_container(clock)
+        container = Container(session, monotonic=clock)
         for i in range(ALARM_MESSAGES):
-            _quiet(process.lambda_handler, {"id": f"m-{i}", "run": 1, "attempt": 1}, None)
+            payload = {"id": f"m-{i}", "run": 1, "attempt": 1}
+            _quiet(process.lambda_handler, payload, None, container)
             clock.now += 1 / rate
         seconds = ALARM_MESSAGES / rate
         bound = math.ceil(seconds / ALARM_CACHE_SECONDS) + 1  # one per cache period, by time

@@ -68,14 +68,14 @@ TOOL_CALLS: dict[str, dict[str, tuple[str, ...]]] = {
 # only `trace` asks for it, and falls back to OWNED when the role may not read bodies (the
 # CI roles may not).
 OWNED = ("id", "status", "run", "attempts", "reason", "retry_shard", "next_attempt_at",
-         "sns_message_id", "execution", "updated_at")  # fmt: skip
+         "sns_message_id", "execution", "updated_at", "request")  # fmt: skip
 LISTED = ("id", "status", "reason", "run", "attempts", "updated_at", "next_attempt_at")
 FOLLOWED = ("status", "reason", "execution", "sns_message_id", "updated_at")
 Read = tuple[str, tuple[str, ...] | None]
 ITEM_READS: dict[tuple[str, str], tuple[Read, ...]] = {
     ("status", "dynamodb:Scan"): ((TABLE, ("status",)),),
     ("send", "dynamodb:GetItem"): ((TABLE, FOLLOWED),),
-    ("logs", "dynamodb:GetItem"): ((TABLE, ("run", "execution")),),
+    ("logs", "dynamodb:GetItem"): ((TABLE, ("run", "execution", "request")),),
     ("trace", "dynamodb:GetItem"): ((TABLE, None), (TABLE, OWNED)),
     ("items", "dynamodb:Scan"): ((RETRY_INDEX, ("id",)), (TABLE, LISTED)),
     ("items", "dynamodb:BatchGetItem"): ((TABLE, LISTED),),

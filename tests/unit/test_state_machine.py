@@ -8,6 +8,7 @@ record states, so every path is shown to leave the status the contract promises.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -17,8 +18,9 @@ from typing import Any
 import boto3
 import pytest
 from cfnlint.api import lint
-from disa_common import model
+from disa_common import kit, model
 from disa_common.settings import Settings
+from disa_process.handler import Request
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from support.cfn_yaml import CFT, ROOT, load_template
@@ -110,6 +112,7 @@ def test_process_invokes_the_function_with_the_contract_payload() -> None:
     assert process["Resource"] == "${ProcessFunctionArn}"
     assert process["Parameters"] == {
         "id.$": "$.id",
+        "request.$": "$.request",
         "run.$": "$.run",
         "attempt.$": "$.attempt",
         "execution.$": "$$.Execution.Name",
@@ -194,25 +197,30 @@ def resolved(state: dict[str, Any], field: str) -> str:
             "RecordSuccess",
             "SET status = 'Successful', sns_message_id = $.result.messageId,"
             " updated_at = $$.State.EnteredTime REMOVE reason",
-            "status = 'Processing' AND run = States.JsonToString($.run)",
-            id="record-success",
+            "status = 'Processing' AND execution = $$.Execution.Name",
+            id="record-success-only-by-the-owner",
         ),
         pytest.param(
             "RecordFailure",
             "SET status = 'Failure', reason = $.error.Error, retry_shard = $.retryShard,"
             " next_attempt_at = States.JsonToString($.retryAt), run = States.JsonToString($.run),"
-            " attempts = States.JsonToString($.attempt), updated_at = $$.State.EnteredTime",
+            " attempts = States.JsonToString($.attempt), request = $.request,"
+            " execution = $$.Execution.Name, updated_at = $$.State.EnteredTime",
             "attribute_exists(id) AND (attribute_not_exists(status)"
-            " OR (status IN ('Processing', 'Retrying') AND run = States.JsonToString($.run)))",
+            " OR (status = 'Retrying' AND run = States.JsonToString($.run)"
+            " AND request = $.request)"
+            " OR (status = 'Processing' AND execution = $$.Execution.Name))",
             id="record-failure",
         ),
         pytest.param(
             "Defer",
             "SET status = 'Failure', reason = 'CircuitOpen', retry_shard = $.retryShard,"
             " next_attempt_at = States.JsonToString($.retryAt), run = States.JsonToString($.run),"
+            " request = $.request, execution = $$.Execution.Name,"
             " updated_at = $$.State.EnteredTime",
             "attribute_exists(id) AND (attribute_not_exists(status)"
-            " OR (status = 'Retrying' AND run = States.JsonToString($.run)))",
+            " OR (status = 'Retrying' AND run = States.JsonToString($.run)"
+            " AND request = $.request))",
             id="defer-consumes-no-attempt",
         ),
     ],
@@ -240,6 +248,37 @@ def test_status_strings_are_exactly_model_statuses() -> None:
                 used.add(params["ExpressionAttributeValues"][alias]["S"])
     assert used <= STATUS_VALUES
     assert used == {"Successful", "Failure", "Processing", "Retrying"}
+
+
+def test_every_attribute_name_and_status_word_is_the_models() -> None:
+    """The ASL spells attribute names and statuses literally: each must be the model's,
+    under the same placeholder the handlers use (disa_common.kit.NAMES)."""
+    aliases: dict[str, str] = {}
+    for name in RECORD_TASKS:
+        params = STATES[name]["Parameters"]
+        assert set(params["Key"]) == {model.KEY}
+        for alias, attribute in params["ExpressionAttributeNames"].items():
+            assert kit.NAMES[alias] == attribute, (name, alias)
+            aliases[alias] = attribute
+        for value in params["ExpressionAttributeValues"].values():
+            if "S" in value and value["S"] != "CircuitOpen":
+                assert value["S"] in STATUS_VALUES, (name, value)
+    assert set(aliases.values()) == {
+        model.KEY,
+        model.STATUS,
+        model.RUN,
+        model.ATTEMPTS,
+        model.REASON,
+        model.RETRY_SHARD,
+        model.NEXT_ATTEMPT_AT,
+        model.SNS_MESSAGE_ID,
+        model.EXECUTION,
+        model.REQUEST,
+        model.UPDATED_AT,
+    }
+    # The Process payload is what disa_process.parse_request reads.
+    fields = {key.removesuffix(".$") for key in STATES["Process"]["Parameters"]}
+    assert fields == {f.name for f in dataclasses.fields(Request)}
 
 
 def test_every_placeholder_has_a_substitution_and_every_substitution_a_placeholder() -> None:
@@ -296,6 +335,9 @@ def test_cfn_lint_would_catch_a_broken_definition() -> None:
 
 TABLE = "disa-test-messages"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:disa-test-process"
+TOKEN = "0123456789ab"  # the request of the runs below
+OTHER = "ba9876543210"  # another request's
+MINE = model.execution_name("d", TOKEN, 1)  # the name of run 1 of "d" in the runs below
 Behaviour = Callable[[dict[str, Any]], tuple[Any, str | None]]
 
 
@@ -340,10 +382,11 @@ class World:
     def run(self, machine: str, item_key: str, run: int = 1, attempt: int = 1) -> dict[str, Any]:
         execution = self.sfn.start_execution(
             stateMachineArn=machine,
-            name=model.execution_name(item_key, run),
+            name=model.execution_name(item_key, TOKEN, run),
             input=json.dumps(
                 {
                     "id": item_key,
+                    "request": TOKEN,
                     "run": run,
                     "attempt": attempt,
                     "retryAt": 1_900_000_000,
@@ -380,12 +423,19 @@ class World:
         self.ddb.update_item(
             TableName=TABLE,
             Key={"id": {"S": event["id"]}},
-            UpdateExpression="SET #s = :p, #r = :r, attempts = :a",
-            ExpressionAttributeNames={"#s": "status", "#r": "run"},
+            UpdateExpression="SET #s = :p, #r = :r, attempts = :a, #e = :e, #q = :q",
+            ExpressionAttributeNames={
+                "#s": "status",
+                "#r": "run",
+                "#e": "execution",
+                "#q": "request",
+            },
             ExpressionAttributeValues={
                 ":p": {"S": "Processing"},
                 ":r": {"N": str(event["run"])},
                 ":a": {"N": str(event["attempt"])},
+                ":e": {"S": event["execution"]},
+                ":q": {"S": event["request"]},
             },
         )
 
@@ -407,14 +457,29 @@ def test_published_item_is_recorded_successful(world: World) -> None:
     result = world.run(world.machine(), "a")
     assert result["status"] == "SUCCEEDED"
     assert result["states"] == ["Process", "RouteOutcome", "RecordSuccess"]
+    name = model.execution_name("a", TOKEN, 1)
     assert world.events == [
-        {"id": "a", "run": 1, "attempt": 1, "execution": model.execution_name("a", 1)}
+        {"id": "a", "request": TOKEN, "run": 1, "attempt": 1, "execution": name}
     ]
     item = world.item("a")
     assert item["status"] == model.Status.SUCCESSFUL
     assert item["sns_message_id"] == "sns-1"
+    assert (item["execution"], item["request"]) == (name, TOKEN)
     assert "retry_shard" not in item and "next_attempt_at" not in item
     assert item["updated_at"]
+
+
+def test_a_claimed_item_whose_publish_failed_is_recorded_by_its_owner(world: World) -> None:
+    def claim_then_fail(event: dict[str, Any]) -> tuple[None, str]:
+        world.claim(event)
+        return None, "PublishError"
+
+    world.behaviour = claim_then_fail
+    world.put("owned", run=1)
+    result = world.run(world.machine(), "owned", run=2, attempt=2)
+    assert result["states"] == ["Process", "RecordFailure"]
+    item = world.item("owned")
+    assert (item["status"], item["run"], item["attempts"]) == ("Failure", 2, 2)
 
 
 @pytest.mark.parametrize(
@@ -422,8 +487,13 @@ def test_published_item_is_recorded_successful(world: World) -> None:
     [
         pytest.param("PublishError", {}, 1, 1, id="publish-error-on-first-run"),
         pytest.param(
-            "PublishError", {"status": "Retrying", "run": 2, "attempts": 2}, 2, 3, id="on-a-retry"
+            "PublishError",
+            {"status": "Retrying", "run": 2, "attempts": 2, "request": TOKEN},
+            2,
+            3,
+            id="on-a-retry",
         ),
+        pytest.param("ClientError", {}, 1, 1, id="claim-failed-with-an-aws-error"),
         pytest.param("Lambda.Unknown", {}, 1, 1, id="function-crash-before-claim"),
     ],
 )
@@ -442,13 +512,17 @@ def test_failure_is_recorded_due_for_retry(
     assert item["next_attempt_at"] == 1_900_000_000
     assert item["run"] == run
     assert item["attempts"] == attempt
+    assert item["request"] == TOKEN
+    assert item["execution"] == model.execution_name("b", TOKEN, run)
 
 
 @pytest.mark.parametrize(
     ("attributes", "run"),
     [
         pytest.param({}, 1, id="new-item"),
-        pytest.param({"status": "Retrying", "run": 4, "attempts": 2}, 4, id="retrying-item"),
+        pytest.param(
+            {"status": "Retrying", "run": 4, "attempts": 2, "request": TOKEN}, 4, id="retrying-item"
+        ),
     ],
 )
 def test_deferred_item_goes_back_to_failure_without_consuming_an_attempt(
@@ -476,10 +550,40 @@ def test_deferred_item_goes_back_to_failure_without_consuming_an_attempt(
             id="claim-conflict",
         ),
         pytest.param(
+            lambda event: ({"outcome": "invalid", "reason": "NotAString"}, None),
+            {"status": "Invalid", "reason": "NotAString"},
+            ["Process", "RouteOutcome", "InvalidItem"],
+            id="marked-invalid-by-the-function",
+        ),
+        pytest.param(
             lambda event: ({"outcome": "published", "messageId": "late"}, None),
             {"status": "Successful", "run": 1},
             ["Process", "RouteOutcome", "RecordSuccess", "StaleWrite"],
             id="success-after-a-newer-write",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "published", "messageId": "late"}, None),
+            {"status": "Processing", "run": 1, "request": OTHER, "execution": "other-r1"},
+            ["Process", "RouteOutcome", "RecordSuccess", "StaleWrite"],
+            id="success-while-another-execution-of-the-run-owns-it",
+        ),
+        pytest.param(
+            lambda event: (None, "PublishError"),
+            {"status": "Processing", "run": 1, "request": OTHER, "execution": "other-r1"},
+            ["Process", "RecordFailure", "StaleWrite"],
+            id="failure-while-another-execution-of-the-run-owns-it",
+        ),
+        pytest.param(
+            lambda event: (None, "PublishError"),
+            {"status": "Retrying", "run": 1, "request": OTHER},
+            ["Process", "RecordFailure", "StaleWrite"],
+            id="failure-on-another-requests-lease",
+        ),
+        pytest.param(
+            lambda event: (None, "PublishError"),
+            {"status": "Retrying", "run": 2, "request": TOKEN},
+            ["Process", "RecordFailure", "StaleWrite"],
+            id="failure-on-a-newer-runs-lease",
         ),
         pytest.param(
             lambda event: ({"outcome": "deferred"}, None),
@@ -488,10 +592,40 @@ def test_deferred_item_goes_back_to_failure_without_consuming_an_attempt(
             id="defer-while-another-run-owns-it",
         ),
         pytest.param(
+            lambda event: ({"outcome": "deferred"}, None),
+            {"status": "Retrying", "run": 1, "request": OTHER},
+            ["Process", "RouteOutcome", "Defer", "StaleWrite"],
+            id="defer-on-another-requests-lease",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "deferred"}, None),
+            {"status": "Retrying", "run": 2, "request": TOKEN},
+            ["Process", "RouteOutcome", "Defer", "StaleWrite"],
+            id="defer-on-a-newer-runs-lease",
+        ),
+        pytest.param(
             lambda event: (None, "PublishError"),
-            {"status": "Exhausted", "run": 1},
+            {"status": "Exhausted", "run": 1, "request": TOKEN},
             ["Process", "RecordFailure", "StaleWrite"],
-            id="failure-on-a-final-item",
+            id="failure-on-a-final-item-of-this-request-and-run",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "deferred"}, None),
+            {"status": "Successful", "run": 1, "request": TOKEN},
+            ["Process", "RouteOutcome", "Defer", "StaleWrite"],
+            id="defer-on-a-final-item-of-this-request-and-run",
+        ),
+        pytest.param(
+            lambda event: ({"outcome": "published", "messageId": "late"}, None),
+            {"status": "OnHold", "run": 1, "request": TOKEN, "execution": MINE},
+            ["Process", "RouteOutcome", "RecordSuccess", "StaleWrite"],
+            id="success-after-the-status-was-set-by-hand",
+        ),
+        pytest.param(
+            lambda event: (None, "PublishError"),
+            {"status": "OnHold", "run": 1, "request": TOKEN, "execution": MINE},
+            ["Process", "RecordFailure", "StaleWrite"],
+            id="failure-after-the-status-was-set-by-hand",
         ),
     ],
 )

@@ -461,7 +461,10 @@ def test_stream_mapping_properties() -> None:
     assert props["EventSourceArn"] == {"Ref": "TableStreamArn"}
     assert props["StartingPosition"] == "TRIM_HORIZON"
     (only,) = props["FilterCriteria"]["Filters"]
-    assert json.loads(only["Pattern"]) == {"eventName": ["INSERT"]}
+    assert json.loads(only["Pattern"]) == {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {"NewImage": {"status": {"S": [{"exists": False}]}}},
+    }
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
     assert 0 <= props["MaximumRetryAttempts"] <= 10

@@ -4,9 +4,12 @@ The handlers, the state machine (state-machine/state-machine.json) and the templ
 name these attributes, statuses and variables; this module is the single source of them
 for the Python side, and tests check the ASL and templates against it.
 
+A *request* is one write that leaves the item without a ``status``: an insert, or a
+PutItem over an existing id (an overwrite). Each request has a token derived from its
+stream record, so a redelivered record is the same request and an overwrite a new one.
 Lifecycle of an item (``status`` attribute):
 
-    (absent) ──init_process──► execution run 1
+    (absent) ──init_process──► execution run 1 of the request
     (absent) ──invalid input──► Invalid                         terminal, never published
     (absent | Retrying) ──disa_process claim──► Processing     (leaves the retry index)
     Processing ──published──► Successful                       terminal
@@ -14,6 +17,7 @@ Lifecycle of an item (``status`` attribute):
     (absent | Retrying) ──circuit open──► Failure (deferred: no attempt consumed)
     (Failure | Retrying) ──due: disa_retry claim──► Retrying, run + 1 ──► new execution run
     (Failure | Retrying) ──due, attempts >= max──► Exhausted   terminal, counted by a metric
+    any ──overwritten by the user (no status)──► (absent): a new request, a new run 1
 
 The retry index holds items in Failure (due at their backoff) and items in Retrying,
 leased: a disa_retry claim keeps the item in the index, due again RETRY_LEASE_SECONDS
@@ -24,10 +28,13 @@ re-driven as the next run, while the abandoned run's late claim fails on ``run``
 RecordFailure, never by a deferral or a disa_retry claim), so deferrals and abandoned
 leases never bring an item nearer to Exhausted.
 
-Every transition is a conditional write keyed on ``status`` and ``run``, so a late or
-duplicate writer can never overwrite a newer state. No write creates an item: each
-condition needs a status, or ``attribute_exists(id)`` where an absent status is allowed,
-so a deleted item is never re-created as a stub.
+Every transition is a conditional write, so a late or duplicate writer can never
+overwrite a newer state. Ownership: a claimed (Processing) item belongs to the execution
+named in ``execution``, and only that execution may re-claim it or record its outcome; a
+Retrying item belongs to (``request``, ``run``). A fresh item (no status) may be claimed
+by any execution, which then sends what the item holds at that moment. No write creates
+an item: each condition needs a status, or ``attribute_exists(id)`` where an absent
+status is allowed, so a deleted item is never re-created as a stub.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import Any
 
 # Attribute names.
 KEY = "id"  # partition key (S)
@@ -46,14 +55,17 @@ REASON = "reason"  # why the last attempt failed or the input is invalid (S)
 RETRY_SHARD = "retry_shard"  # retry index partition key (S); only in Failure and Retrying
 NEXT_ATTEMPT_AT = "next_attempt_at"  # retry index sort key, epoch seconds (N): due or lease end
 SNS_MESSAGE_ID = "sns_message_id"  # SNS MessageId once Successful (S)
-EXECUTION = "execution"  # name of the execution that last claimed the item (S)
+EXECUTION = "execution"  # name of the execution that owns (or last owned) the item (S)
+REQUEST = "request"  # token of the request the item's runs belong to (S)
 UPDATED_AT = "updated_at"  # UTC time of the last transition, YYYY-MM-DDTHH:MM:SS.mmmZ (S)
 
 RETRY_INDEX = "retry-index"  # sparse GSI: (retry_shard, next_attempt_at), INCLUDE run, attempts
 MESSAGE_ATTRIBUTE_KEY = "disa_id"  # SNS message attribute carrying the item key
+MESSAGE_ATTRIBUTE_TYPE = "String"  # its DataType
 
-# SNS allows 262,144 bytes for the message plus its attributes; keep room for ours.
-MAX_MESSAGE_BYTES = 256 * 1024 - 1024
+# SNS's limit for one publish: the body plus every message attribute's name, type and
+# value, in UTF-8 bytes (the topic's default MaximumMessageSize).
+SNS_MAX_PUBLISH_BYTES = 262_144
 
 
 class Status(enum.StrEnum):
@@ -65,21 +77,69 @@ class Status(enum.StrEnum):
     EXHAUSTED = "Exhausted"
 
 
+class InvalidReason(enum.StrEnum):
+    """Why an item's ``message`` can never be published (the ``reason`` of Invalid)."""
+
+    MISSING = "MissingMessage"
+    EMPTY = "EmptyMessage"
+    NOT_A_STRING = "NotAString"
+    TOO_LARGE = "TooLarge"
+
+
+def publish_size(message: str, item_key: str) -> int:
+    """Bytes SNS counts for a DISA publish: the body plus the ``disa_id`` attribute."""
+    attribute = MESSAGE_ATTRIBUTE_KEY + MESSAGE_ATTRIBUTE_TYPE + item_key
+    return len(message.encode("utf-8")) + len(attribute.encode("utf-8"))
+
+
+def invalid_reason(item_key: str, image: Mapping[str, Any]) -> InvalidReason | None:
+    """Why an item (attribute values, as a stream image or GetItem holds them) cannot be
+    published, or None if it can. Any other attribute, of any type, is left alone."""
+    attribute = image.get(MESSAGE)
+    if attribute is None:
+        return InvalidReason.MISSING
+    text = attribute.get("S") if isinstance(attribute, Mapping) else None
+    if not isinstance(text, str):
+        return InvalidReason.NOT_A_STRING  # binary, number, list, map, null, bool...
+    if not text:
+        return InvalidReason.EMPTY
+    if publish_size(text, item_key) > SNS_MAX_PUBLISH_BYTES:
+        return InvalidReason.TOO_LARGE
+    return None
+
+
 # Execution names: 1-80 characters of [0-9A-Za-z_-] (Step Functions' rule, safe for
 # CloudWatch Logs too).
+MAX_EXECUTION_NAME = 80
+READABLE_LENGTH = 50
+TOKEN_LENGTH = 12
 _UNSAFE = re.compile(r"[^0-9A-Za-z_-]")
 
 
-def execution_name(item_key: str, run: int) -> str:
-    """Deterministic execution name for one run of one item.
+def request_token(item_key: str, event_id: str) -> str:
+    """The token of the request a stream record carries: the same for a redelivery of the
+    record, a new one for every later write (DynamoDB gives each record its own eventID)."""
+    return _digest(f"{item_key}\n{event_id}")
 
-    The same (key, run) always gives the same name, so a redelivered stream record or a
-    repeated retry meets ExecutionAlreadyExists instead of sending twice. A short hash of
-    the raw key keeps names unique after sanitising and truncation.
+
+def legacy_token(item_key: str) -> str:
+    """The token of requests started before tokens existed: their names were
+    ``<key>-<sha256(key)[:12]>-r<run>``, which execution_name() then still yields."""
+    return _digest(item_key)
+
+
+def execution_name(item_key: str, request: str, run: int) -> str:
+    """Deterministic execution name for one run of one request of one item.
+
+    The same (request, run) always gives the same name, so a redelivered stream record or
+    a repeated retry meets ExecutionAlreadyExists instead of sending twice; another
+    request (an overwrite, a re-insert after a delete) never meets an old name. The
+    readable part is cut so that the name keeps Step Functions' 80 characters.
     """
-    digest = hashlib.sha256(item_key.encode("utf-8")).hexdigest()[:12]
-    readable = _UNSAFE.sub("_", item_key)[:50]
-    return f"{readable}-{digest}-r{run}"
+    suffix = f"-{request}-r{run}"
+    room = min(READABLE_LENGTH, MAX_EXECUTION_NAME - len(suffix))
+    readable = _UNSAFE.sub("_", item_key)[: max(1, room)]
+    return readable + suffix
 
 
 def retry_shard(item_key: str, shards: int) -> str:
@@ -88,11 +148,5 @@ def retry_shard(item_key: str, shards: int) -> str:
     return str(int.from_bytes(digest[:4], "big") % shards)
 
 
-# SNS's limit for one published message: body plus message attributes (names, types, values).
-SNS_MAX_PUBLISH_BYTES = 256 * 1024
-
-
-def publish_size(message: str, item_key: str) -> int:
-    """Bytes SNS counts for a DISA publish: the body plus the ``disa_id`` attribute."""
-    attribute = len(MESSAGE_ATTRIBUTE_KEY) + len("String") + len(item_key.encode("utf-8"))
-    return len(message.encode("utf-8")) + attribute
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:TOKEN_LENGTH]

@@ -1,51 +1,67 @@
-"""disa_init_process: one state machine execution per inserted item, however often delivered.
+"""disa_init_process: one state machine execution per request, however often delivered.
 
-Triggered by the table's stream (the event source mapping passes INSERT records only,
-NEW_IMAGE view). For each record: an item whose ``message`` is not a non-empty string
-within SNS's size limit becomes ``Invalid`` with a reason (never published, never
-retried); any other item gets an execution named from its key and run 1, so a redelivered
-record meets ExecutionAlreadyExists instead of sending twice. Only records that really
-failed are returned in ``batchItemFailures``; the stream retries them (and, in the end,
-sends them to the stream's on-failure queue).
+Triggered by the table's stream (NEW_IMAGE view). The event source mapping passes only
+*requests*: records whose new image has no ``status``, that is an insert or an overwrite
+(a PutItem over an existing id); this function checks again and skips anything else, so
+its own and the state machine's status writes never come back as work. Each request gets
+a token from its stream record (the same on a redelivery, new for every later write).
+
+For each request: an item whose ``message`` cannot be published becomes ``Invalid`` with
+a reason (never published, never retried); any other gets run 1 of its request, an
+execution whose name is fixed by (item, request, run), so a redelivered record meets
+ExecutionAlreadyExists instead of sending twice. When one batch holds several requests for
+the same item, only the newest counts: the item already holds its message, and the older
+ones are superseded. Only records that really failed are returned in
+``batchItemFailures``; the stream retries them (and, in the end, sends them to the
+stream's on-failure queue).
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from disa_common import log, model
-from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now
-from disa_common.runs import Deps, start_item_run
-from disa_common.settings import Settings
+from disa_common import kit, log, model
+from disa_common.aws import error_code
+from disa_common.kit import Deps
+from disa_common.runs import start_item_run
 
-
-def lambda_handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
-    settings = Settings.from_env()
-    log.configure("disa_init_process", settings.log_level, getattr(context, "aws_request_id", None))
-    settings.require("table_name", "state_machine_arn")
-    return start_batch(event, settings)
+REQUEST_EVENTS = frozenset({"INSERT", "MODIFY"})
 
 
 class Outcome(Enum):
     STARTED = "started"
     DUPLICATE = "duplicate"  # already started or already marked: a redelivery
     INVALID = "invalid"
-    SKIPPED = "skipped"  # not ours to handle (not an INSERT, status already set)
+    SUPERSEDED = "superseded"  # a newer request for the same item is in the batch
+    SKIPPED = "skipped"  # not a request (a status write, a delete)
     FAILED = "failed"
 
 
-def start_batch(event: Any, settings: Settings, deps: Deps | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Request:
+    key: str
+    token: str
+    image: dict[str, Any]
+
+
+def start_batch(event: Any, context: Any, deps: Deps) -> dict[str, Any]:
     """Handle one stream batch; returns the partial-batch response."""
     records = _records(event)
     if not records:
         log.info("empty batch")
         return {"batchItemFailures": []}
-    deps = deps or Deps.of_container(settings)
-    workers = min(len(records), settings.start_concurrency)
+    parsed = [parse_record(record) for record in records]
+    newest = {p.key: index for index, p in enumerate(parsed) if isinstance(p, Request)}
+    work = [
+        p if not isinstance(p, Request) or newest[p.key] == index else Outcome.SUPERSEDED
+        for index, p in enumerate(parsed)
+    ]
+    workers = min(len(records), deps.settings.start_concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="start") as pool:
-        outcomes = list(pool.map(lambda record: handle_record(record, deps), records))
+        outcomes = list(pool.map(lambda item: _handle(item, deps), work))
     failures = [
         {"itemIdentifier": _sequence_number(record)}
         for record, outcome in zip(records, outcomes, strict=True)
@@ -56,97 +72,94 @@ def start_batch(event: Any, settings: Settings, deps: Deps | None = None) -> dic
     return {"batchItemFailures": failures}
 
 
-def handle_record(record: Any, deps: Deps) -> Outcome:
-    """Validate one stream record and start (or refuse) its item's first run."""
-    parsed = _parse(record)
-    if isinstance(parsed, Outcome):
-        return parsed
-    key, image = parsed
+lambda_handler = kit.entry("disa_init_process", ("table_name", "state_machine_arn"), start_batch)
+
+
+def _handle(work: Request | Outcome, deps: Deps) -> Outcome:
+    return work if isinstance(work, Outcome) else handle_request(work, deps)
+
+
+def handle_request(request: Request, deps: Deps) -> Outcome:
+    """Validate one request and start (or refuse) its first run."""
     try:
-        reason = invalid_reason(key, image)
+        reason = model.invalid_reason(request.key, request.image)
         if reason:
-            return _mark_invalid(key, reason, deps)
-        return _start_first_run(key, deps)
+            return _mark_invalid(request.key, reason, deps)
+        return _start_first_run(request, deps)
     except Exception as err:  # one bad record must not fail its neighbours
-        log.error("record failed", id=key, error=error_code(err))
+        log.error("record failed", id=request.key, error=error_code(err))
         return Outcome.FAILED
 
 
-def invalid_reason(key: str, image: dict[str, Any]) -> str | None:
-    """Why an item's message cannot be published, or None if it can."""
-    attribute = image.get(model.MESSAGE)
-    if attribute is None:
-        return "MissingMessage"
-    if not isinstance(attribute, dict) or not isinstance(attribute.get("S"), str):
-        return "NotAString"
-    text = attribute["S"]
-    if not text:
-        return "EmptyMessage"
-    if len(text.encode("utf-8")) > model.MAX_MESSAGE_BYTES:
-        return "TooLarge"
-    if model.publish_size(text, key) > model.SNS_MAX_PUBLISH_BYTES:
-        return "TooLarge"  # only with a key near DynamoDB's 2 KB limit
-    return None
-
-
-def _parse(record: Any) -> tuple[str, dict[str, Any]] | Outcome:
+def parse_record(record: Any) -> Request | Outcome:
+    """The request a stream record carries, or why it carries none."""
     if not isinstance(record, dict) or not isinstance(record.get("dynamodb"), dict):
         log.error("malformed record", sequenceNumber=_sequence_number(record))
         return Outcome.FAILED
-    if record.get("eventName") != "INSERT":
+    if record.get("eventName") not in REQUEST_EVENTS:
         return Outcome.SKIPPED
     image = record["dynamodb"].get("NewImage")
     key = _string(image, model.KEY) if isinstance(image, dict) else None
-    if key is None:
-        # No new image or no key: a stream view other than NEW_IMAGE, or not a DISA
-        # table. Marking items Invalid here would be wrong, so let the stream retry it
-        # into the on-failure queue where someone looks.
-        log.error("record without new image or key", sequenceNumber=_sequence_number(record))
+    event_id = record.get("eventID") or _sequence_number(record)
+    if key is None or not isinstance(event_id, str):
+        # No new image, no key or no record id: a stream view other than NEW_IMAGE, or
+        # not a DISA table. Marking items Invalid here would be wrong, so let the stream
+        # retry it into the on-failure queue where someone looks.
+        log.error("record without new image, key or id", sequenceNumber=_sequence_number(record))
         return Outcome.FAILED
     if model.STATUS in image:
-        log.info("item already has a status", id=key, status=_string(image, model.STATUS))
+        log.debug("item has a status: not a request", id=key)
         return Outcome.SKIPPED
-    return key, image
+    return Request(key, model.request_token(key, event_id), image)
 
 
-def _mark_invalid(key: str, reason: str, deps: Deps) -> Outcome:
-    try:
-        deps.ddb.update_item(
-            TableName=deps.settings.table_name,
-            Key={model.KEY: {"S": key}},
-            UpdateExpression="SET #status = :invalid, #reason = :reason, #updated = :now",
-            # attribute_exists(id): an item deleted meanwhile is not re-created as a stub.
-            ConditionExpression="attribute_exists(#id) AND attribute_not_exists(#status)",
-            ExpressionAttributeNames={
-                "#id": model.KEY,
-                "#status": model.STATUS,
-                "#reason": model.REASON,
-                "#updated": model.UPDATED_AT,
-            },
-            ExpressionAttributeValues={
-                ":invalid": {"S": model.Status.INVALID.value},
-                ":reason": {"S": reason},
-                ":now": {"S": iso_now()},
-            },
-        )
-    except Exception as err:
-        if has_code(err, CONDITION_FAILED):
-            log.info("invalid item already handled", id=key, reason=reason)
-            return Outcome.DUPLICATE
-        raise
+# The mark re-checks, in the same write, that the item still exists without a status and
+# still holds an unsendable message of the kind the record showed: an overwrite that fixed
+# it in the meantime (a new request, on its way in a later record) must not be marked
+# Invalid with the old request's reason, and a deleted item is not re-created as a stub.
+_FRESH = "attribute_exists(#id) AND attribute_not_exists(#status)"
+_STRING = "attribute_type(#message, :string)"
+INVALID_CONDITIONS = {
+    model.InvalidReason.MISSING: f"{_FRESH} AND attribute_not_exists(#message)",
+    model.InvalidReason.NOT_A_STRING: f"{_FRESH} AND NOT {_STRING}",
+    # Empty or too large: still a string (which also means the item exists). A fix to
+    # another string within the same instant is not told apart (see the README).
+    model.InvalidReason.EMPTY: f"attribute_not_exists(#status) AND {_STRING}",
+    model.InvalidReason.TOO_LARGE: f"attribute_not_exists(#status) AND {_STRING}",
+}
+
+
+def invalid_condition(reason: model.InvalidReason) -> str:
+    return INVALID_CONDITIONS[reason]
+
+
+def _mark_invalid(key: str, reason: model.InvalidReason, deps: Deps) -> Outcome:
+    condition = invalid_condition(reason)
+    values = {
+        ":invalid": kit.s(model.Status.INVALID),
+        ":reason": kit.s(reason),
+        ":now": kit.s(deps.now_iso()),
+    }
+    if ":string" in condition:
+        values[":string"] = kit.s("S")
+    write = kit.update_item(
+        deps, key, "SET #status = :invalid, #reason = :reason, #updated = :now", condition, values
+    )
+    if not write.applied:
+        log.info("invalid item already handled or rewritten", id=key, reason=reason.value)
+        return Outcome.DUPLICATE
     settings = deps.settings
-    log.warning("item invalid", id=key, reason=reason)
+    log.warning("item invalid", id=key, reason=reason.value)
     log.metric("InvalidItems", settings.metric_namespace, settings.environment, id=key)
     return Outcome.INVALID
 
 
-def _start_first_run(key: str, deps: Deps) -> Outcome:
-    started = start_item_run(deps, key, run=1, attempt=1)
-    name = model.execution_name(key, 1)
-    if not started:
-        log.info("execution already exists", id=key, execution=name)
+def _start_first_run(request: Request, deps: Deps) -> Outcome:
+    name = model.execution_name(request.key, request.token, 1)
+    if not start_item_run(deps, request.key, request.token, run=1, attempt=1):
+        log.info("execution already exists", id=request.key, execution=name)
         return Outcome.DUPLICATE
-    log.info("execution started", id=key, execution=name)
+    log.info("execution started", id=request.key, execution=name)
     return Outcome.STARTED
 
 

@@ -20,6 +20,9 @@ slow but healthy run would be re-driven beside itself (it would lose its claim, 
 twice). Attempts are charged by disa_process's claim, so neither a deferral nor an
 abandoned lease uses one up. Work stops cleanly DEADLINE_MARGIN_SECONDS before the Lambda
 deadline; what is left stays in the index for the next run.
+
+The claim also returns the item's request token, so the next run's execution is named
+for the request the item holds now (an index row may be older than the item).
 """
 
 from __future__ import annotations
@@ -31,21 +34,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from disa_common import log, model
-from disa_common.aws import CONDITION_FAILED, error_code, has_code, iso_now
-from disa_common.runs import Deps, start_item_run
-from disa_common.settings import Settings
+from disa_common import kit, log, model
+from disa_common.aws import error_code
+from disa_common.kit import Deps
+from disa_common.runs import start_item_run
 
 # Items per Query page: small enough that the deadline is checked often, large enough
 # that a backlog of thousands costs few calls.
 PAGE_SIZE = 100
-
-
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    settings = Settings.from_env()
-    log.configure("disa_retry", settings.log_level, getattr(context, "aws_request_id", None))
-    settings.require("table_name", "state_machine_arn")
-    return redrive_due_items(settings, Deadline.of(context, settings.deadline_margin_seconds))
 
 
 class Outcome(Enum):
@@ -71,14 +67,16 @@ class Deadline:
         return self.remaining_ms is not None and self.remaining_ms() < self.margin_ms
 
 
-def redrive_due_items(
-    settings: Settings,
-    deadline: Deadline,
-    deps: Deps | None = None,
-    page_size: int = PAGE_SIZE,
-) -> dict[str, Any]:
+def handle(event: Any, context: Any, deps: Deps) -> dict[str, Any]:
+    return redrive_due_items(deps, Deadline.of(context, deps.settings.deadline_margin_seconds))
+
+
+lambda_handler = kit.entry("disa_retry", ("table_name", "state_machine_arn"), handle)
+
+
+def redrive_due_items(deps: Deps, deadline: Deadline, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Re-drive every due item of every shard, until done or the deadline is near."""
-    deps = deps or Deps.of_container(settings)
+    settings = deps.settings
     with ThreadPoolExecutor(settings.retry_concurrency, thread_name_prefix="retry") as pool:
         run = _Run(deps, deadline, int(deps.clock()), page_size, pool)
         stopped = any(run.redrive_shard(str(shard)) for shard in range(settings.retry_shards))
@@ -125,7 +123,7 @@ def _due_page(
         "IndexName": model.RETRY_INDEX,
         "KeyConditionExpression": "#shard = :shard AND #next <= :now",
         "ExpressionAttributeNames": {"#shard": model.RETRY_SHARD, "#next": model.NEXT_ATTEMPT_AT},
-        "ExpressionAttributeValues": {":shard": {"S": shard}, ":now": {"N": str(now)}},
+        "ExpressionAttributeValues": {":shard": kit.s(shard), ":now": kit.n(now)},
         "Limit": page_size,
     }
     if start_key:
@@ -144,68 +142,87 @@ def redrive_item(row: dict[str, Any], now: int, deps: Deps, deadline: Deadline) 
         attempts = int(row.get(model.ATTEMPTS, {"N": "0"})["N"])
         if attempts >= deps.settings.max_attempts:
             return _exhaust(key, run, attempts, now, deps)
-        if not _claim(key, run, now, deps):
+        request = _claim(key, run, now, deps)
+        if request is None:
             return Outcome.SKIPPED
-        return _start_next_run(key, run, attempts, deps)
+        return _start_next_run(key, request, run, attempts, deps)
     except Exception as err:  # one bad item must not stop the rest
         log.error("retry failed", id=key, error=error_code(err))
         return Outcome.FAILED
 
 
-# Either status may be due: Failure (waiting for its retry) or Retrying (its lease ran out).
-_DUE = "#status IN (:failure, :retrying) AND #run = :run AND #next <= :due"
+# The row must still tell the truth about the item: due, in Failure (waiting for its
+# retry) or Retrying (its lease ran out), and at the run the row read. An item that moved
+# on (Successful, Processing, a newer run, a new request's fresh start) is left alone.
+DUE = "#status IN (:failure, :retrying) AND #run = :run AND #next <= :due"
 
 
-def _due_values(now: int) -> dict[str, Any]:
+def _due_values(run: int, now: int) -> dict[str, Any]:
     return {
-        ":failure": _s(model.Status.FAILURE),
-        ":retrying": _s(model.Status.RETRYING),
-        ":due": {"N": str(now)},
+        ":failure": kit.s(model.Status.FAILURE),
+        ":retrying": kit.s(model.Status.RETRYING),
+        ":run": kit.n(run),
+        ":due": kit.n(now),
     }
 
 
 def _exhaust(key: str, run: int, attempts: int, now: int, deps: Deps) -> Outcome:
-    settings = deps.settings
-    done = _conditional_update(
+    write = kit.update_item(
         deps,
         key,
         "SET #status = :exhausted, #updated = :now REMOVE #shard, #next",
-        _DUE,
-        {":exhausted": _s(model.Status.EXHAUSTED), **_due_values(now)},
-        run,
+        DUE,
+        {
+            ":exhausted": kit.s(model.Status.EXHAUSTED),
+            ":now": kit.s(deps.now_iso()),
+            **_due_values(run, now),
+        },
     )
-    if not done:
+    if not write.applied:
+        log.info("moved on before exhausting", id=key, run=run)
         return Outcome.SKIPPED
+    settings = deps.settings
     log.warning("retries exhausted", id=key, attempts=attempts, run=run)
     log.metric("RetriesExhausted", settings.metric_namespace, settings.environment, id=key)
     return Outcome.EXHAUSTED
 
 
-def _claim(key: str, run: int, now: int, deps: Deps) -> bool:
-    """Lease the item to run + 1: Retrying, and due again only when the lease runs out."""
+def _claim(key: str, run: int, now: int, deps: Deps) -> str | None:
+    """Lease the item to run + 1 (Retrying, due again only when the lease runs out);
+    returns its request token, or None if the item moved on.
+
+    An item from before request tokens has none: it gets the legacy one, which names its
+    runs as they always were.
+    """
     lease_end = int(deps.clock()) + deps.settings.retry_lease_seconds
-    claimed = _conditional_update(
+    write = kit.update_item(
         deps,
         key,
-        "SET #status = :retrying, #run = :next_run, #next = :lease_end, #updated = :now",
-        _DUE,
+        "SET #status = :retrying, #run = :next_run, #next = :lease_end, #updated = :now,"
+        " #request = if_not_exists(#request, :legacy)",
+        DUE,
         {
-            ":next_run": {"N": str(run + 1)},
-            ":lease_end": {"N": str(lease_end)},
-            **_due_values(now),
+            ":next_run": kit.n(run + 1),
+            ":lease_end": kit.n(lease_end),
+            ":legacy": kit.s(model.legacy_token(key)),
+            ":now": kit.s(deps.now_iso()),
+            **_due_values(run, now),
         },
-        run,
+        # ALL_NEW, not UPDATED_NEW: whether an attribute SET to the value it already holds
+        # counts as "updated" is not documented (moto says no), and the token must come back.
+        returns="ALL_NEW",
     )
-    if not claimed:
+    if not write.applied:
         log.info("claimed elsewhere", id=key, run=run)
-    return claimed
+        return None
+    return str(write.attributes[model.REQUEST]["S"])
 
 
-def _start_next_run(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
+def _start_next_run(key: str, request: str, run: int, attempts: int, deps: Deps) -> Outcome:
     new_run, attempt = run + 1, attempts + 1
-    name = model.execution_name(key, new_run)
+    name = model.execution_name(key, request, new_run)
     try:
-        started = start_item_run(deps, key, new_run, attempt)
+        started = start_item_run(deps, key, request, new_run, attempt)
     except Exception as err:
         code = error_code(err)
         log.error("start failed, lease left to expire", id=key, execution=name, error=code)
@@ -215,39 +232,3 @@ def _start_next_run(key: str, run: int, attempts: int, deps: Deps) -> Outcome:
         return Outcome.SKIPPED
     log.info("re-driven", id=key, execution=name, attempt=attempt)
     return Outcome.REDRIVEN
-
-
-def _conditional_update(
-    deps: Deps, key: str, update: str, condition: str, values: dict[str, Any], run: int
-) -> bool:
-    """One conditional UpdateItem; False if the condition did not hold."""
-    names = {
-        "#status": model.STATUS,
-        "#run": model.RUN,
-        "#updated": model.UPDATED_AT,
-        "#shard": model.RETRY_SHARD,
-        "#next": model.NEXT_ATTEMPT_AT,
-    }
-    expressions = update + " " + condition
-    try:
-        deps.ddb.update_item(
-            TableName=deps.settings.table_name,
-            Key={model.KEY: {"S": key}},
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={k: v for k, v in names.items() if k in expressions},
-            ExpressionAttributeValues={
-                **values,
-                ":run": {"N": str(run)},
-                ":now": {"S": iso_now(deps.clock)},
-            },
-        )
-    except Exception as err:
-        if has_code(err, CONDITION_FAILED):
-            return False
-        raise
-    return True
-
-
-def _s(status: model.Status) -> dict[str, str]:
-    return {"S": status.value}

@@ -1,7 +1,8 @@
 """Fixtures for the handler tests: a moto account holding DISA's table (stream + retry
 index), topic, alarm and a trivial Pass state machine (the real ASL is tested elsewhere);
-a recorder of the handlers' AWS calls; failure injection; and a log check that runs after
-every test: stdout is JSON lines only and never holds a message body.
+the handlers' Container on a fresh session (passed to every lambda_handler: nothing global
+is reset); a recorder of the handlers' AWS calls; failure injection; and a log check that
+runs after every test: stdout is JSON lines only and never holds a message body.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from disa_common import clients, model
-from disa_process import handler as process_handler
+from disa_common import model
+from disa_common.container import Container
 from handler_support import (
     ACCOUNT,
     ALARM,
@@ -38,8 +39,8 @@ FailRule = Callable[[dict[str, Any]], bool]
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A fresh moto account and fresh handler containers for every test."""
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
+    """A fresh moto account and a fresh handler container for every test."""
     for name, value in {
         "TABLE_NAME": TABLE,
         "METRIC_NAMESPACE": NAMESPACE,
@@ -53,11 +54,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         session = fresh_session()
         session.events.register("before-parameter-build.dynamodb", check_placeholders)
-        clients.reset(session)
-        process_handler.reset_container()
-        yield
-    clients.reset()
-    process_handler.reset_container()
+        yield Container(session)
+
+
+@pytest.fixture
+def container(aws: Container) -> Container:
+    """The handlers' container: pass it as a lambda_handler's third argument."""
+    return aws
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +72,7 @@ def logs(capsys: pytest.CaptureFixture[str]) -> Iterator[LogLines]:
 
 
 @pytest.fixture
-def ddb(aws: None) -> Any:
+def ddb(aws: Container) -> Any:
     return aws_client("dynamodb")
 
 
@@ -104,7 +107,7 @@ def table(ddb: Any) -> str:
 
 
 @pytest.fixture
-def state_machine(aws: None) -> str:
+def state_machine(aws: Container) -> str:
     sfn = aws_client("stepfunctions")
     answer = sfn.create_state_machine(
         name=STATE_MACHINE,
@@ -115,7 +118,7 @@ def state_machine(aws: None) -> str:
 
 
 @pytest.fixture
-def topic(aws: None) -> str:
+def topic(aws: Container) -> str:
     return str(aws_client("sns").create_topic(Name=TOPIC)["TopicArn"])
 
 
@@ -135,7 +138,7 @@ def subscriber(topic: str) -> Callable[[], list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def alarm(aws: None) -> Callable[[str], None]:
+def alarm(aws: Container) -> Callable[[str], None]:
     """The circuit breaker's alarm (state OK); call the fixture's value to set a state."""
     cloudwatch = aws_client("cloudwatch")
     cloudwatch.put_metric_alarm(
@@ -163,15 +166,15 @@ def stream(table: str) -> Stream:
 
 
 @pytest.fixture
-def calls(aws: None) -> CallRecorder:
+def calls(aws: Container) -> CallRecorder:
     """Records the handlers' calls (hooks on the shared session reach every new client)."""
     recorder = CallRecorder()
-    clients.session().events.register("before-call", recorder)
+    aws.session.events.register("before-call", recorder)
     return recorder
 
 
 @pytest.fixture
-def fail_calls(aws: None) -> Callable[[str, str, FailRule], None]:
+def fail_calls(aws: Container) -> Callable[[str, str, FailRule], None]:
     """Make the handlers' ``service.Operation`` calls fail with ``code`` where ``when(params)``.
 
     Hooks the API parameters before they are sent, so the call never reaches moto.
@@ -184,6 +187,6 @@ def fail_calls(aws: None) -> Callable[[str, str, FailRule], None]:
             if when(params):
                 raise ClientError({"Error": {"Code": code, "Message": "injected"}}, name)
 
-        clients.session().events.register(f"before-parameter-build.{service_id}.{name}", hook)
+        aws.session.events.register(f"before-parameter-build.{service_id}.{name}", hook)
 
     return install

@@ -231,3 +231,38 @@ def check_placeholders(params: dict[str, Any], model: Any, **_: Any) -> None:
     defined = set(params.get("ExpressionAttributeNames", {}))
     defined |= set(params.get("ExpressionAttributeValues", {}))
     assert used == defined, f"{model.name}: placeholders {sorted(used ^ defined)} mismatch"
+
+
+def item_runs(state_machine_arn: str) -> dict[str, list[tuple[str, int]]]:
+    """Item key → (request token, run) of each execution started for it, sorted."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for name, payload in executions(state_machine_arn).items():
+        assert name == model.execution_name(payload["id"], payload["request"], payload["run"])
+        found.setdefault(payload["id"], []).append((payload["request"], payload["run"]))
+    return {key: sorted(runs) for key, runs in found.items()}
+
+
+def overwrite(ddb: Any, key: str, message: Any = None) -> None:
+    """A user's PutItem over an existing id: the new item has a message and nothing of ours."""
+    put_message(ddb, key, message)
+
+
+def stream_record(
+    key: str,
+    image: dict[str, Any],
+    event: str = "INSERT",
+    sequence: str = "100",
+    event_id: str = "e-1",
+) -> dict[str, Any]:
+    """A record shaped as Lambda delivers it (binary values as base64 text)."""
+    return {
+        "eventID": event_id,
+        "eventName": event,
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {model.KEY: {"S": key}},
+            "NewImage": {model.KEY: {"S": key}, **image},
+            "SequenceNumber": sequence,
+            "StreamViewType": "NEW_IMAGE",
+        },
+    }

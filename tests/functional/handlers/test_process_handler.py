@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 from disa_common import model
+from disa_common.container import Container
 from disa_common.errors import ClaimConflictError, InvalidRequestError, PublishError
-from disa_process import handler
 from disa_process.handler import lambda_handler
-from handler_support import BODY, FakeClock, FakeContext, get_item, put_message
+from handler_support import BODY, TABLE, FakeClock, FakeContext, get_item, put_message
+
+TOKEN = "0123456789ab"  # the request token of the tests' executions
+OTHER = "ba9876543210"  # another request's
 
 
-def request(key: str, run: int = 1, attempt: int = 1) -> dict[str, object]:
+def request(key: str, run: int = 1, attempt: int = 1, token: str = TOKEN) -> dict[str, object]:
     """The Process task's payload, as the ASL builds it."""
-    return {"id": key, "run": run, "attempt": attempt, "execution": model.execution_name(key, run)}
+    return {
+        "id": key,
+        "request": token,
+        "run": run,
+        "attempt": attempt,
+        "execution": model.execution_name(key, token, run),
+    }
+
+
+def with_clock(container: Container, clock: FakeClock) -> Container:
+    """The same session (and call hooks) with a monotonic clock the test moves."""
+    return Container(container.session, monotonic=clock)
 
 
 def test_claims_then_publishes_with_the_key_attribute(
-    ddb, table, topic, subscriber, alarm, logs
+    container, ddb, table, topic, subscriber, alarm, logs
 ) -> None:
     put_message(ddb, "order-1")
 
-    result = lambda_handler(request("order-1"), FakeContext())
+    result = lambda_handler(request("order-1"), FakeContext(), container)
 
     assert result["outcome"] == "published"
     (envelope,) = subscriber()
@@ -30,40 +45,42 @@ def test_claims_then_publishes_with_the_key_attribute(
     item = get_item(ddb, "order-1")
     assert item[model.STATUS] == {"S": "Processing"}
     assert (item[model.RUN], item[model.ATTEMPTS]) == ({"N": "1"}, {"N": "1"})
-    assert item[model.EXECUTION] == {"S": model.execution_name("order-1", 1)}
+    assert item[model.EXECUTION] == {"S": model.execution_name("order-1", TOKEN, 1)}
+    assert item[model.REQUEST] == {"S": TOKEN}
     (metric,) = logs.metrics("PublishSuccesses")
     assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DISA"
     assert metric["Environment"] == "test"
 
 
 def test_retry_run_claims_its_retrying_item_and_drops_it_from_the_index(
-    ddb, table, topic, alarm
+    container, ddb, table, topic, alarm
 ) -> None:
     put_message(
         ddb,
         "order-1",
         status={"S": "Retrying"},
         run={"N": "3"},
+        request={"S": TOKEN},
         attempts={"N": "2"},
         retry_shard={"S": "1"},
         next_attempt_at={"N": "5"},
     )
 
-    assert lambda_handler(request("order-1", run=3, attempt=3), FakeContext())["outcome"] == (
-        "published"
-    )
+    assert lambda_handler(request("order-1", run=3, attempt=3), FakeContext(), container)[
+        "outcome"
+    ] == ("published")
     item = get_item(ddb, "order-1")
     assert item[model.ATTEMPTS] == {"N": "3"}
     assert model.RETRY_SHARD not in item and model.NEXT_ATTEMPT_AT not in item
 
 
 def test_publish_failure_raises_publish_error_with_metric_and_no_body(
-    ddb, table, alarm, logs
+    container, ddb, table, alarm, logs
 ) -> None:
     put_message(ddb, "order-1")  # no topic: SNS answers NotFound
 
     with pytest.raises(PublishError) as raised:
-        lambda_handler(request("order-1"), FakeContext())
+        lambda_handler(request("order-1"), FakeContext(), container)
 
     # Lambda reports the class name as errorType: the ASL's Catch matches on it.
     assert type(raised.value).__name__ == "PublishError"
@@ -74,50 +91,278 @@ def test_publish_failure_raises_publish_error_with_metric_and_no_body(
     assert metric["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Environment"]]
     (failure,) = logs.events("publish failed")
     assert failure["error"] == "NotFound"
-    assert failure["execution"] == model.execution_name("order-1", 1)
+    assert failure["execution"] == model.execution_name("order-1", TOKEN, 1)
+
+
+def mine(key: str, run: int = 1) -> str:
+    return model.execution_name(key, TOKEN, run)
 
 
 @pytest.mark.parametrize(
     ("case", "attributes", "run"),
     [
         pytest.param(
-            "successful", {"status": {"S": "Successful"}, "run": {"N": "1"}}, 1, id="done"
+            "successful",
+            {"status": {"S": "Successful"}, "run": {"N": "1"}, "request": {"S": TOKEN}},
+            1,
+            id="successful-by-another-execution-of-this-request-and-run",
         ),
-        pytest.param("stale-run", {"status": {"S": "Retrying"}, "run": {"N": "2"}}, 1, id="stale"),
-        pytest.param("failure", {"status": {"S": "Failure"}, "run": {"N": "1"}}, 1, id="failure"),
+        pytest.param(
+            "mine-done",
+            {
+                "status": {"S": "Successful"},
+                "run": {"N": "1"},
+                "request": {"S": TOKEN},
+                "execution": {"S": model.execution_name("mine-done", TOKEN, 1)},
+            },
+            1,
+            id="successful-by-this-execution",
+        ),
+        pytest.param(
+            "by-hand",
+            {
+                "status": {"S": "OnHold"},
+                "run": {"N": "1"},
+                "request": {"S": TOKEN},
+                "execution": {"S": model.execution_name("by-hand", TOKEN, 1)},
+            },
+            1,
+            id="status-set-by-hand-while-owned-by-this-execution",
+        ),
+        pytest.param(
+            "stale-run",
+            {"status": {"S": "Retrying"}, "run": {"N": "2"}, "request": {"S": TOKEN}},
+            1,
+            id="retrying-for-a-newer-run",
+        ),
+        pytest.param(
+            "other-request",
+            {"status": {"S": "Retrying"}, "run": {"N": "2"}, "request": {"S": OTHER}},
+            2,
+            id="retrying-for-another-request",
+        ),
+        pytest.param(
+            "owned-elsewhere",
+            {
+                "status": {"S": "Processing"},
+                "run": {"N": "1"},
+                "request": {"S": OTHER},
+                "execution": {"S": model.execution_name("owned-elsewhere", OTHER, 1)},
+            },
+            1,
+            id="processing-by-another-execution-of-the-same-run",
+        ),
+        pytest.param(
+            "processing-newer",
+            {
+                "status": {"S": "Processing"},
+                "run": {"N": "2"},
+                "execution": {"S": "processing-newer-" + TOKEN + "-r2"},
+            },
+            1,
+            id="processing-by-a-newer-run",
+        ),
+        pytest.param(
+            "failure",
+            {"status": {"S": "Failure"}, "run": {"N": "1"}, "request": {"S": TOKEN}},
+            1,
+            id="failure-of-this-request-and-run",
+        ),
         pytest.param("invalid", {"status": {"S": "Invalid"}}, 1, id="invalid"),
         pytest.param("exhausted", {"status": {"S": "Exhausted"}, "run": {"N": "5"}}, 5, id="end"),
     ],
 )
 def test_claim_losing_its_condition_raises_claim_conflict_and_publishes_nothing(
-    ddb, table, topic, alarm, calls, case, attributes, run
+    container, ddb, table, topic, alarm, calls, case, attributes, run
 ) -> None:
     put_message(ddb, case, **attributes)
     before = get_item(ddb, case)
 
-    with pytest.raises(ClaimConflictError):
-        lambda_handler(request(case, run=run), FakeContext())
+    with pytest.raises(ClaimConflictError, match=f"not claimable by run {run}"):
+        lambda_handler(request(case, run=run), FakeContext(), container)
 
     assert get_item(ddb, case) == before
     assert calls.count("sns:Publish") == 0
+    assert calls.count("dynamodb:UpdateItem") == 1  # the claim, and nothing after it
 
 
-def test_deleted_item_is_a_conflict_and_is_not_recreated(ddb, table, topic, alarm) -> None:
+@pytest.mark.parametrize(
+    ("case", "attributes", "run"),
+    [
+        pytest.param("fresh", {}, 1, id="fresh-item"),
+        pytest.param(
+            "leased",
+            {"status": {"S": "Retrying"}, "run": {"N": "4"}, "request": {"S": TOKEN}},
+            4,
+            id="retrying-leased-to-this-run",
+        ),
+        pytest.param(
+            "mine",
+            {"status": {"S": "Processing"}, "run": {"N": "2"}, "execution": {"S": mine("mine", 2)}},
+            2,
+            id="claimed-by-this-execution-before-a-task-retry",
+        ),
+    ],
+)
+def test_claimable_items_are_claimed_by_this_execution(
+    container, ddb, table, topic, alarm, case, attributes, run
+) -> None:
+    put_message(ddb, case, **attributes)
+
+    assert lambda_handler(request(case, run=run), FakeContext(), container)["outcome"] == (
+        "published"
+    )
+    item = get_item(ddb, case)
+    assert item[model.EXECUTION] == {"S": mine(case, run)}
+    assert (item[model.REQUEST], item[model.RUN]) == ({"S": TOKEN}, {"N": str(run)})
+
+
+def test_a_fresh_item_sends_what_it_holds_whoever_claims_it(
+    container, ddb, table, topic, subscriber, alarm
+) -> None:
+    """An execution of an older request that reaches an overwritten item first sends the
+    new message, once; the new request's own execution then finds it owned."""
+    put_message(ddb, "k", {"S": f"{BODY} new"})
+
+    old = lambda_handler(request("k", token=OTHER), FakeContext(), container)
     with pytest.raises(ClaimConflictError):
-        lambda_handler(request("gone"), FakeContext())
+        lambda_handler(request("k"), FakeContext(), container)
+
+    assert old["outcome"] == "published"
+    assert [envelope["Message"] for envelope in subscriber()] == [f"{BODY} new"]
+
+
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "AccessDeniedException", "InternalServerError"]
+)
+def test_a_claim_failing_for_any_other_reason_raises_that_error(
+    container, ddb, table, topic, alarm, calls, fail_calls, code
+) -> None:
+    put_message(ddb, "order-1")
+    fail_calls("dynamodb.UpdateItem", code)
+
+    with pytest.raises(ClientError) as raised:
+        lambda_handler(request("order-1"), FakeContext(), container)
+
+    # Lambda reports errorType "ClientError": the ASL's States.ALL Catch records a Failure
+    # (retried later), where ClaimConflictError would end the run without any status.
+    assert type(raised.value).__name__ == "ClientError"
+    assert raised.value.response["Error"]["Code"] == code
+    assert calls.count("sns:Publish") == 0
+    assert model.STATUS not in get_item(ddb, "order-1")
+
+
+@pytest.mark.parametrize(
+    ("case", "message", "reason"),
+    [
+        pytest.param("binary", {"B": BODY.encode()}, "NotAString", id="binary"),
+        pytest.param("empty", {"S": ""}, "EmptyMessage", id="empty"),
+        pytest.param("huge", {"S": BODY * 7000}, "TooLarge", id="too-large"),
+    ],
+)
+def test_a_claimed_item_whose_message_was_overwritten_invalid_is_marked_invalid(
+    container, ddb, table, topic, alarm, calls, logs, case, message, reason
+) -> None:
+    put_message(ddb, case, message)
+
+    result = lambda_handler(request(case), FakeContext(), container)
+
+    assert result == {"outcome": "invalid", "reason": reason}
+    item = get_item(ddb, case)
+    assert (item[model.STATUS], item[model.REASON]) == ({"S": "Invalid"}, {"S": reason})
+    assert calls.count("sns:Publish") == 0
+    (metric,) = logs.metrics("InvalidItems")
+    assert metric["id"] == case
+
+
+def test_a_missing_message_at_claim_time_is_invalid(container, ddb, table, topic, alarm) -> None:
+    ddb.put_item(TableName=TABLE, Item={model.KEY: {"S": "bare"}})
+
+    assert lambda_handler(request("bare"), FakeContext(), container)["reason"] == "MissingMessage"
+
+
+@pytest.mark.parametrize(
+    ("case", "takeover"),
+    [
+        pytest.param("overwritten", None, id="overwritten-by-a-new-request"),
+        pytest.param(
+            "other",
+            {"status": {"S": "Processing"}, "execution": {"S": "another-execution"}},
+            id="claimed-by-another-execution",
+        ),
+        pytest.param("by-hand", {"status": {"S": "OnHold"}}, id="status-set-by-hand"),
+    ],
+)
+def test_marking_invalid_after_losing_the_item_is_a_conflict(
+    container, ddb, table, topic, alarm, logs, case, takeover
+) -> None:
+    put_message(ddb, case, {"S": ""})
+
+    def lose_the_item(params, **_):
+        if ":invalid" not in params["ExpressionAttributeValues"]:
+            return
+        if takeover is None:
+            put_message(ddb, case)  # a valid message, a new request: not ours to mark
+        else:
+            names = {f"#a{i}": name for i, name in enumerate(takeover)}
+            ddb.update_item(
+                TableName=TABLE,
+                Key={model.KEY: {"S": case}},
+                UpdateExpression="SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":v{i}": value for i, value in enumerate(takeover.values())
+                },
+            )
+
+    container.session.events.register("before-parameter-build.dynamodb.UpdateItem", lose_the_item)
+
+    with pytest.raises(ClaimConflictError):
+        lambda_handler(request(case), FakeContext(), container)
+
+    item = get_item(ddb, case)
+    assert item.get(model.STATUS, {}).get("S") != "Invalid"
+    assert logs.metrics("InvalidItems") == []
+
+
+def test_a_failed_invalid_mark_raises_the_aws_error(
+    container, ddb, table, topic, alarm, fail_calls
+) -> None:
+    put_message(ddb, "k", {"S": ""})
+    fail_calls(
+        "dynamodb.UpdateItem",
+        "ThrottlingException",
+        lambda params: ":invalid" in params["ExpressionAttributeValues"],
+    )
+
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        lambda_handler(request("k"), FakeContext(), container)
+    assert get_item(ddb, "k")[model.STATUS] == {"S": "Processing"}
+
+
+def test_deleted_item_is_a_conflict_and_is_not_recreated(
+    container, ddb, table, topic, alarm
+) -> None:
+    with pytest.raises(ClaimConflictError):
+        lambda_handler(request("gone"), FakeContext(), container)
 
     assert get_item(ddb, "gone") is None
 
 
-def test_open_circuit_defers_without_claim_or_publish(ddb, table, topic, alarm, calls) -> None:
+def test_open_circuit_defers_without_claim_or_publish(
+    container, ddb, table, topic, alarm, calls, logs
+) -> None:
     alarm("ALARM")
     put_message(ddb, "order-1")
 
-    result = lambda_handler(request("order-1"), FakeContext())
+    result = lambda_handler(request("order-1"), FakeContext(), container)
 
     assert result == {"outcome": "deferred", "alarmState": "ALARM"}
     assert calls.calls == ["cloudwatch:DescribeAlarms"]
     assert model.STATUS not in get_item(ddb, "order-1")
+    # The dashboard's "deferred" chart counts these.
+    (metric,) = logs.metrics("Deferred")
+    assert metric["Deferred"] == 1 and metric["id"] == "order-1"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +375,7 @@ def test_open_circuit_defers_without_claim_or_publish(ddb, table, topic, alarm, 
     ],
 )
 def test_circuit_counts_as_closed_unless_the_alarm_says_alarm(
-    monkeypatch, ddb, table, topic, alarm, fail_calls, setup
+    container, monkeypatch, ddb, table, topic, alarm, fail_calls, setup
 ) -> None:
     match setup:
         case "missing-alarm":
@@ -144,46 +389,50 @@ def test_circuit_counts_as_closed_unless_the_alarm_says_alarm(
             alarm("INSUFFICIENT_DATA")
     put_message(ddb, "order-1")
 
-    assert lambda_handler(request("order-1"), FakeContext())["outcome"] == "published"
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "published"
 
 
-def test_alarm_is_read_by_time_not_per_message(ddb, table, alarm, calls) -> None:
+def test_alarm_is_read_by_time_not_per_message(container, ddb, table, alarm, calls) -> None:
     alarm("ALARM")  # deferring makes no other call, so 1,000 messages stay fast
     clock = FakeClock()
-    handler.reset_container(clock)
+    container = with_clock(container, clock)
 
     for i in range(1000):
-        lambda_handler(request(f"m-{i}"), FakeContext())
+        lambda_handler(request(f"m-{i}"), FakeContext(), container)
         clock.advance(0.1)  # 1,000 messages over 100 seconds
 
     # ALARM_CACHE_SECONDS defaults to 10: one read per 10 seconds of traffic.
     assert calls.count("cloudwatch:DescribeAlarms") == 10
 
 
-def test_alarm_cache_follows_alarm_cache_seconds(monkeypatch, ddb, table, alarm, calls) -> None:
+def test_alarm_cache_follows_alarm_cache_seconds(
+    container, monkeypatch, ddb, table, alarm, calls
+) -> None:
     monkeypatch.setenv("ALARM_CACHE_SECONDS", "2")
     alarm("ALARM")
     clock = FakeClock()
-    handler.reset_container(clock)
+    container = with_clock(container, clock)
 
     for _ in range(100):
-        lambda_handler(request("m"), FakeContext())
+        lambda_handler(request("m"), FakeContext(), container)
         clock.advance(0.1)
 
     assert calls.count("cloudwatch:DescribeAlarms") == 5
 
 
-def test_circuit_closing_is_seen_within_the_cache_interval(ddb, table, topic, alarm) -> None:
+def test_circuit_closing_is_seen_within_the_cache_interval(
+    container, ddb, table, topic, alarm
+) -> None:
     alarm("ALARM")
     clock = FakeClock()
-    handler.reset_container(clock)
+    container = with_clock(container, clock)
     put_message(ddb, "order-1")
-    assert lambda_handler(request("order-1"), FakeContext())["outcome"] == "deferred"
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "deferred"
 
     alarm("OK")
     clock.advance(10)
 
-    assert lambda_handler(request("order-1"), FakeContext())["outcome"] == "published"
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "published"
 
 
 @pytest.mark.parametrize(
@@ -195,9 +444,26 @@ def test_circuit_closing_is_seen_within_the_cache_interval(ddb, table, topic, al
         pytest.param({"id": "k", "run": "1", "attempt": 1}, id="run-as-string"),
         pytest.param({"id": "k", "run": 1, "attempt": 0}, id="attempt-zero"),
         pytest.param({"id": "k", "run": True, "attempt": 1}, id="run-bool"),
+        pytest.param({"id": "k", "run": 1, "attempt": 1, "request": ""}, id="empty-request"),
+        pytest.param({"id": "k", "run": 1, "attempt": 1, "request": 7}, id="request-number"),
     ],
 )
-def test_malformed_payload_raises_invalid_request(table, topic, alarm, calls, payload) -> None:
+def test_malformed_payload_raises_invalid_request(
+    container, table, topic, alarm, calls, payload
+) -> None:
     with pytest.raises(InvalidRequestError):
-        lambda_handler(payload, FakeContext())
+        lambda_handler(payload, FakeContext(), container)
     assert calls.calls == []
+
+
+def test_a_changed_alarm_setting_gets_a_breaker_of_its_own(
+    container, monkeypatch, ddb, table, topic, alarm
+) -> None:
+    """The breaker is kept per (alarm, cache interval): a new configuration is seen at once."""
+    alarm("ALARM")
+    put_message(ddb, "order-1")
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "deferred"
+
+    monkeypatch.setenv("CIRCUIT_ALARM_NAME", "")
+
+    assert lambda_handler(request("order-1"), FakeContext(), container)["outcome"] == "published"

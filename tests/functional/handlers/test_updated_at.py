@@ -19,16 +19,16 @@ def updated_at(ddb, key: str) -> str:
 
 
 def test_invalid_mark_and_claim_and_retry_writes_share_the_shape(
-    ddb, stream, topic, alarm, state_machine
+    container, ddb, stream, topic, alarm, state_machine
 ) -> None:
     put_message(ddb, "invalid", {"S": ""})
     put_message(ddb, "claimed")
     put_due(ddb, "redriven", attempts=1)
     put_due(ddb, "exhausted", attempts=5)
 
-    init_process(stream.event(), FakeContext())
-    process({"id": "claimed", "run": 1, "attempt": 1}, FakeContext())
-    retry({}, FakeContext())
+    init_process(stream.event(), FakeContext(), container)
+    process({"id": "claimed", "run": 1, "attempt": 1}, FakeContext(), container)
+    retry({}, FakeContext(), container)
 
     for key in ("invalid", "claimed", "redriven", "exhausted"):
         assert ENTERED_TIME.fullmatch(updated_at(ddb, key)), key

@@ -85,18 +85,24 @@ def put_item(key: str, status: str | None = None, message: Any = "hello", **extr
     client("dynamodb").put_item(TableName="disa-dev-messages", Item=item)
 
 
+def run_name(key: str, run: int, request: str | None = None) -> str:
+    """The handlers' name for a run of the item's request (no token: a request from before
+    tokens existed, named from the key)."""
+    return model.execution_name(key, request or model.legacy_token(key), run)
+
+
 def put_failed(key: str, attempts: int, updated_at: str, status: str = "Failure",
                run: int = 1, due: int | None = None) -> None:  # fmt: skip
     """An item in the retry index, as the state machine's RecordFailure leaves it."""
     put_item(key, status, reason="PublishError", run=run, attempts=attempts,
              updated_at=updated_at, retry_shard=model.retry_shard(key, 4),
              next_attempt_at=due or int(time.time()) + 120,
-             execution=model.execution_name(key, run))  # fmt: skip
+             execution=run_name(key, run))  # fmt: skip
 
 
-def start_execution(key: str, run: int) -> str:
+def start_execution(key: str, run: int, request: str | None = None) -> str:
     arn = ROOT_TEMPLATE["Outputs"]["StateMachineArn"]["Value"]
-    name = model.execution_name(key, run)
+    name = run_name(key, run, request)
     client("stepfunctions").start_execution(stateMachineArn=arn, name=name, input="{}")
     return name
 

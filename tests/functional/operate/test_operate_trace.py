@@ -8,8 +8,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from disa_common import model
-from operate_world import Cli, Logs, put_failed, put_item, start_execution
+from operate_world import Cli, Logs, put_failed, put_item, run_name, start_execution
 
 BODY = "the secret body: card 4111-1111-1111-1111"
 
@@ -71,10 +70,9 @@ def test_every_run_is_traced_and_a_run_that_never_started_is_said(cli: Cli) -> N
     data = trace_json(cli, "f-1")
 
     runs = [(r["run"], r["name"], r["execution"] is not None) for r in data["runs"]]
-    assert runs == [(1, model.execution_name("f-1", 1), True),
-                    (2, model.execution_name("f-1", 2), False)]  # fmt: skip
+    assert runs == [(1, run_name("f-1", 1), True), (2, run_name("f-1", 2), False)]
     result = cli("trace", "f-1", "--env", "dev")
-    assert "run 2: " + model.execution_name("f-1", 2) + ": no such execution" in result.stdout
+    assert "run 2: " + run_name("f-1", 2) + ": no such execution" in result.stdout
     assert "run 2 claimed by disa_retry; lease at " in result.stdout
     assert "(in 10m 0s)" in result.stdout
 
@@ -100,8 +98,22 @@ def test_an_execution_the_item_names_otherwise_is_traced_too(cli: Cli) -> None:
 
     data = trace_json(cli, "x-1")
 
-    assert [r["name"] for r in data["runs"]] == [model.execution_name("x-1", 1), "custom-name"]
+    assert [r["name"] for r in data["runs"]] == [run_name("x-1", 1), "custom-name"]
     assert data["runs"][1]["execution"]["status"] == "RUNNING"
+
+
+def test_runs_are_named_for_the_request_the_item_holds_now(cli: Cli) -> None:
+    # After an overwrite the item carries a new request token; its runs' executions are
+    # named for that token, not for the request it replaced.
+    start_execution("o-1", 1)  # the first request's run (named from the key)
+    start_execution("o-1", 1, request="0123456789ab")
+    put_item("o-1", "Processing", run=1, attempts=1, request="0123456789ab")
+
+    data = trace_json(cli, "o-1")
+
+    assert [(r["name"], r["execution"] is not None) for r in data["runs"]] == [
+        (run_name("o-1", 1, "0123456789ab"), True)
+    ]
 
 
 def test_an_unknown_id_exits_2_with_a_clear_message(cli: Cli) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from botocore.exceptions import ClientError, EndpointConnectionError
 from disa_process.circuit import CircuitBreaker, alarm_reader
 
@@ -67,3 +69,15 @@ def test_no_alarm_configured_never_reads() -> None:
 
     assert breaker(cloudwatch, Clock(), name="").is_open() is False
     assert cloudwatch.reads == 0
+
+
+def test_no_alarm_configured_is_a_named_closed_state() -> None:
+    circuit = CircuitBreaker(alarm_reader(lambda: None, ""), ttl=10, clock=Clock())
+    assert circuit.state == "DISABLED" and not circuit.is_open()
+
+
+def test_a_failed_read_logs_its_error_code(capsys) -> None:
+    failing = FakeCloudWatch(ClientError({"Error": {"Code": "Throttling"}}, "DescribeAlarms"))
+    assert breaker(failing, Clock()).state == "UNKNOWN"
+    (line,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["event"], line["error"]) == ("alarm read failed, circuit closed", "Throttling")

@@ -60,7 +60,11 @@ def test_the_item_model_is_the_handlers_own_module() -> None:
     loaded = load_item_model(Project(ROOT))
 
     assert loaded.module is model
-    assert loaded.execution_name("a b", 3) == model.execution_name("a b", 3)
+    assert loaded.execution_name("a b", "0123456789ab", 3) == model.execution_name(
+        "a b", "0123456789ab", 3
+    )
+    assert loaded.request_of("a b", "0123456789ab") == "0123456789ab"
+    assert loaded.request_of("a b", None) == model.legacy_token("a b")
     assert set(loaded.statuses) == set(STATUSES) == {s.value for s in model.Status}
 
 
