@@ -111,6 +111,23 @@ def test_an_item_from_before_tokens_is_claimed_under_the_legacy_token(
     assert item_runs(state_machine) == {"old": [(model.legacy_token("old"), 6)]}
 
 
+@pytest.mark.parametrize(
+    "now_item",
+    [
+        pytest.param({"status": "Successful", "run": 5}, id="successful"),
+        pytest.param({"status": "Exhausted", "run": 6}, id="a-newer-run"),
+    ],
+)
+def test_an_item_from_before_tokens_that_moved_on_is_left_alone(
+    container, ddb, table, state_machine, now_item
+) -> None:
+    put(ddb, "old", attempts=5, **now_item)
+    before = get_item(ddb, "old")
+
+    assert operator(container, "old", "Exhausted", run=5, attempts=5, request=None) is None
+    assert get_item(ddb, "old") == before
+
+
 def test_an_untokened_read_is_not_claimed_once_a_request_token_is_there(
     container, ddb, table, state_machine
 ) -> None:
