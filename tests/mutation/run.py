@@ -91,8 +91,8 @@ class Case:
 
 def condition_cases() -> list[Case]:
     from disa_common.model import InvalidReason
-    from disa_init_process.handler import invalid_condition
     from disa_common.redrive import AS_READ, AS_READ_UNTOKENED
+    from disa_init_process.handler import invalid_condition
     from disa_process.handler import CLAIMABLE, OWNED
     from disa_retry.handler import DUE
 
