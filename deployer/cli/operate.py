@@ -141,6 +141,8 @@ def logs_command(common: Common, function: str, since: float, follow: bool,
         result = read_logs(rt, query)
         if result.lines:
             rt.ui.result(render_logs(result.lines))
+        else:
+            rt.ui.result(_no_lines(query))
         for group in result.missing:
             rt.ui.progress(f"no log group {group} (nothing logged there yet)")
         if result.truncated:
@@ -151,6 +153,14 @@ def logs_command(common: Common, function: str, since: float, follow: bool,
                                    "lines": [line.as_dict() for line in result.lines]}  # fmt: skip
 
     run("logs", common, body, start_emulator=False, when_down=_not_running)
+
+
+def _no_lines(query: LogQuery) -> str:
+    """Said rather than an empty screen, with what was searched."""
+    what = "error lines" if query.errors_only else "log lines"
+    item = f" of item {query.item_id}" if query.item_id else ""
+    since = show_duration(query.since_seconds)
+    return f"no {what}{item} in {', '.join(query.sources)} in the last {since}"
 
 
 def _follow(rt: Runtime, summary: Summary, query: LogQuery) -> None:

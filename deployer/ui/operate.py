@@ -60,8 +60,9 @@ def _body(line: LogLine) -> str:
     if line.kind is Kind.JSON:
         head = f"{str(fields.get('level', '')):<7} {fields.get('event', '')}"
         rest = {k: v for k, v in fields.items() if k not in _HEADER_FIELDS}
-        request = f" request={str(line.request_id)[:8]}" if line.request_id else ""
-        return head + _pairs(rest) + request
+        # lambda_request, not request: an item's own ``request`` token is a field too
+        invocation = f" lambda_request={str(line.request_id)[:8]}" if line.request_id else ""
+        return head + _pairs(rest) + invocation
     if line.kind is Kind.METRIC:
         names = [m.get("Name") for d in fields["_aws"].get("CloudWatchMetrics", [])
                  for m in d.get("Metrics", [])]  # fmt: skip
