@@ -41,6 +41,7 @@ DEFAULT_RATE = 10.0  # starts per second
 DEFAULT_SCAN_LIMIT = 10_000
 READ = ("id", "status", "run", "attempts", "request", "reason")  # never the message
 IN_FLIGHT = ("Processing", "Retrying")
+NEVER_PUBLISHABLE = "its message can never be published; write the item again to send a new one"
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,8 @@ def _sort(plan: RedrivePlan, key: str, item: Item | None, wanted: str | None) ->
     status = item.get("status")
     if status == "Invalid":
         reason = item.get("reason") or "invalid input"
-        plan.refused.append(
-            Passed(
-                key,
-                f"Invalid ({reason}): its message can never be "
-                "published; write the item again to send a new one",
-            )
-        )
-        return  # fmt: skip
+        plan.refused.append(Passed(key, f"Invalid ({reason}): {NEVER_PUBLISHABLE}"))
+        return
     why = _why_not(status, wanted)
     if why is None and not isinstance(item.get("run"), int):
         why = f"{status} without a run number: not written by DISA"
