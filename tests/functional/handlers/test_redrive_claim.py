@@ -158,5 +158,5 @@ def test_the_start_names_the_run_as_the_retry_function_does_and_runs_once(
 
 @pytest.mark.parametrize("status", ["Successful", "Invalid", "Processing", "Retrying"])
 def test_an_operator_claim_of_any_other_status_is_refused_before_any_call(status) -> None:
-    with pytest.raises(ValueError, match="re-drives only Failure, Exhausted"):
+    with pytest.raises(ValueError, match="^an operator re-drives only Failure, Exhausted items"):
         redrive.operator_claim("k", model.Status(status), 1, 1, TOKEN)
