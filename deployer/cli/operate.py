@@ -231,7 +231,7 @@ def redrive_command(common: Common, status: str | None, ids: tuple[str, ...], dr
     def body(rt: Runtime, summary: Summary) -> None:
         plan = plan_redrive(rt, status, ids, scan_limit)
         rt.ui.result(render_redrive_plan(plan, dry_run))
-        summary.details["redrive"] = redrive_summary(plan, None)
+        summary.details["redrive"] = redrive_summary(plan, None, dry_run)
         summary.exit_code = int(plan_exit_code(plan))
         if dry_run:
             _count_redrive(summary, summary.details["redrive"])

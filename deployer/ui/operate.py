@@ -237,14 +237,16 @@ def _passed(word: str, items: Iterable[Passed]) -> list[str]:
     return [f"  {word:<7}  {item.id}  {item.reason}" for item in items]
 
 
-def redrive_summary(plan: RedrivePlan, result: RedriveResult | None) -> dict[str, Any]:
+def redrive_summary(plan: RedrivePlan, result: RedriveResult | None,
+                    dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
     """redriven / skipped / failed with reasons (``--output json``); skipped holds both the
-    items left alone at the read and those that moved on before their claim."""
+    items left alone at the read and those that moved on before their claim. Without a
+    result (a dry run, or no consent) nothing was written."""
     skipped = plan.skipped + (result.skipped if result else [])
     return {
         "table": plan.table,
         "selection": plan.selection,
-        "dry_run": result is None,
+        "dry_run": dry_run,
         "planned": [asdict(item) for item in plan.redrive],
         "redriven": [asdict(item) for item in result.redriven] if result else [],
         "skipped": [asdict(item) for item in skipped],

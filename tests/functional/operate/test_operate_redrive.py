@@ -151,10 +151,13 @@ def test_a_dry_run_lists_and_writes_nothing(cli: Cli) -> None:
     before = item("a")
 
     result = redrive(cli, "--status", "Exhausted", "--dry-run")
+    as_json = redrive(cli, "--status", "Exhausted", "--dry-run", "--output", "json")
 
     assert result.exit_code == 0, result.output
     assert "redrive  a  Exhausted, run 5, attempts 5" in result.output
     assert "dry run: nothing was written" in result.output
+    assert summary(as_json)["details"]["redrive"]["dry_run"] is True
+    assert summary(as_json)["counts"]["planned"] == 1
     assert item("a") == before and started() == {}
 
 
@@ -166,6 +169,9 @@ def test_without_a_terminal_and_without_yes_nothing_is_written(cli: Cli) -> None
 
     assert result.exit_code == 3, result.output
     assert "refusing to redrive without --yes" in summary(result)["error"]
+    details = summary(result)["details"]["redrive"]
+    assert [p["id"] for p in details["planned"]] == ["a"] and details["redriven"] == []
+    assert details["dry_run"] is False
     assert item("a") == before and started() == {}
 
 
