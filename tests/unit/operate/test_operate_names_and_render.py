@@ -111,6 +111,18 @@ def test_a_later_error_event_does_not_replace_the_one_that_ended_the_state() -> 
     assert [(s.state, s.error) for s in steps(history)] == [("Process", "PublishError")]
 
 
+def test_the_run_starter_is_the_retry_functions_own_module() -> None:
+    from disa_common import redrive
+    from disa_retry import handler
+
+    from deployer.usecases.redrive import REDRIVABLE
+
+    loaded = load_run_code(Project(ROOT))
+
+    assert loaded.redrive is redrive is handler.redrive  # one module, not a copy
+    assert tuple(status.value for status in redrive.REDRIVABLE) == REDRIVABLE
+
+
 def test_an_item_model_missing_from_the_project_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="disa_common/model.py not found"):
         load_item_model(Project(tmp_path))
