@@ -8,7 +8,9 @@ Step Functions clients in place of a Lambda container's. That code raises botoco
 errors as they come; here they become the tool's error tree, like any gateway's.
 
 :class:`FunctionGateway` reads a function's environment (``GetFunctionConfiguration``),
-which is where those settings are; a function that does not exist is ``None``.
+which is where those settings are; a function that does not exist is ``None``. Lambda
+returns the variables only to a caller that may use the key they are encrypted with
+(the env's key); otherwise it answers with an ``Error`` instead, refused here by name.
 """
 
 from __future__ import annotations
@@ -101,5 +103,13 @@ class FunctionGateway:
             ):
                 return None
             raise
-        variables = answer.get("Environment", {}).get("Variables", {})
+        environment = answer.get("Environment", {})
+        if environment.get("Error"):  # e.g. the env's key may not be used by this caller
+            error = environment["Error"]
+            raise PreflightError(
+                f"cannot read the environment of {name}: {error.get('ErrorCode', '')} "
+                f"{error.get('Message', '')}".strip(),
+                hint="the caller needs kms:Decrypt on the env's key through Lambda",
+            )
+        variables = environment.get("Variables", {})
         return {str(k): str(v) for k, v in variables.items()}
