@@ -9,7 +9,7 @@ windows and retry due times are compared with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +20,7 @@ from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.logs import LogGateway
+from deployer.gateways.runs import FunctionGateway, RunCode, RunGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
 from deployer.ui.output import UI
@@ -54,6 +55,9 @@ class Runtime:
     logs: LogGateway
     executions: ExecutionGateway
     wall_clock: Callable[[], float]
+    functions: FunctionGateway
+    # (the project's run code, the retry function's environment) -> gateway
+    runs_for: Callable[[RunCode, Mapping[str, str]], RunGateway]
     emulator: Emulator | None = None
 
     @property

@@ -9,7 +9,7 @@ caller (the CLI, a test, the benchmark) may swap: client factory, emulator, cloc
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -20,6 +20,7 @@ from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.logs import LogGateway
+from deployer.gateways.runs import FunctionGateway, RunCode, RunGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
 from deployer.runtime import Emulator, Runtime
@@ -81,6 +82,10 @@ def connect(
     def bucket_for(bucket: str, key_arn: str) -> ArtifactBucket:
         return ArtifactBucket(clients.s3, bucket, key_arn, config.account_id)
 
+    def runs_for(code: RunCode, environment: Mapping[str, str]) -> RunGateway:
+        return RunGateway(code, environment, clients.dynamodb, clients.stepfunctions,
+                          edge.wall_clock)  # fmt: skip
+
     default_poll = LOCAL_POLL_SECONDS if config.local else AWS_POLL_SECONDS
     return Runtime(
         config=config,
@@ -98,5 +103,7 @@ def connect(
         logs=LogGateway(clients.logs),
         executions=ExecutionGateway(clients.stepfunctions),
         wall_clock=edge.wall_clock,
+        functions=FunctionGateway(clients.lambda_),
+        runs_for=runs_for,
         emulator=edge.emulator if config.local else None,
     )

@@ -265,6 +265,39 @@ Examples:
 """,
 )
 
+REDRIVE = CommandHelp(
+    "Send Failure or Exhausted items again.",
+    """\
+Start a new run for items in Failure or Exhausted (after the cause is fixed), through
+the retry function's own claim and start (code/python/disa_common/redrive.py).
+
+Select with --status Failure|Exhausted or with --id ID (repeatable). Each item is read
+first; Successful items are skipped (never sent again), Processing and Retrying ones are
+in flight, Invalid ones are refused (their message can never be published), unknown ids
+are reported. The claim is a conditional write that holds only while the item is still
+as read, so an item that moved on meanwhile is skipped and counted. An Exhausted item
+gets a fresh MaxAttempts budget; a Failure item keeps its attempts. --dry-run lists what
+would be redriven and writes nothing; otherwise a terminal asks first, and without one
+--yes is required (exit 3). --rate bounds starts per second.
+
+\b
+Cost, in AWS calls:
+  per item   one GetItem (state attributes only, never the message),
+             one conditional UpdateItem, one StartExecution
+  once       GetFunctionConfiguration of the retry function (its settings)
+  --status   a Scan of the retry index (Failure) or of the table
+             (Exhausted), reading at most --scan-limit items
+Exit codes: 0 done (skipped items included), 2 an unknown id, 3 refused
+(an Invalid item, or no consent), 4 a claim or a start failed.
+
+\b
+Examples:
+  disa-deploy redrive --status Exhausted --dry-run
+  disa-deploy redrive --env dev --status Exhausted --yes --rate 5
+  disa-deploy redrive --id 3f2a... --id 9c1b... --yes --output json
+""",
+)
+
 COMMANDS = {
     "validate": VALIDATE,
     "package": PACKAGE,
@@ -276,4 +309,5 @@ COMMANDS = {
     "logs": LOGS,
     "trace": TRACE,
     "items": ITEMS,
+    "redrive": REDRIVE,
 }

@@ -1,13 +1,15 @@
-"""The commands that operate a deployed DISA: ``status``, ``send``, ``logs``, ``trace``, ``items``.
+"""The commands that operate a deployed DISA: status, send, logs, trace, items, redrive.
 
 Each body parses, calls one use case, renders its result (:mod:`deployer.ui.operate`) and
-fills the JSON summary. ``logs --follow`` runs until Ctrl-C, which ends it cleanly with
+fills the JSON summary. ``redrive`` plans (reads only), shows the plan, asks for consent
+and only then executes. ``logs --follow`` runs until Ctrl-C, which ends it cleanly with
 exit code 130 (128 + SIGINT, the shell's convention) after the lines already read.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,9 +21,12 @@ from deployer.errors import ConfigError, EmulatorError, ExitCode
 from deployer.runtime import Runtime
 from deployer.ui.operate import (
     items_summary,
+    redrive_summary,
     render_items,
     render_log_line,
     render_logs,
+    render_redrive,
+    render_redrive_plan,
     render_send,
     render_status,
     render_trace,
@@ -32,6 +37,14 @@ from deployer.usecases.follow import SendResult
 from deployer.usecases.items import DEFAULT_LIMIT, DEFAULT_SCAN_LIMIT, list_items
 from deployer.usecases.logs import LogQuery, follow_logs, read_logs
 from deployer.usecases.names import FUNCTIONS, log_sources
+from deployer.usecases.redrive import (
+    DEFAULT_RATE,
+    REDRIVABLE,
+    execute_redrive,
+    plan_exit_code,
+    plan_redrive,
+    require_consent,
+)
 from deployer.usecases.smoke import SEND_TIMEOUT_SECONDS, require_successful, run_smoke, send
 from deployer.usecases.status import DEFAULT_COUNT_LIMIT, status
 from deployer.usecases.trace import trace
@@ -128,6 +141,8 @@ def logs_command(common: Common, function: str, since: float, follow: bool,
         result = read_logs(rt, query)
         if result.lines:
             rt.ui.result(render_logs(result.lines))
+        else:
+            rt.ui.result(_no_lines(query))
         for group in result.missing:
             rt.ui.progress(f"no log group {group} (nothing logged there yet)")
         if result.truncated:
@@ -138,6 +153,14 @@ def logs_command(common: Common, function: str, since: float, follow: bool,
                                    "lines": [line.as_dict() for line in result.lines]}  # fmt: skip
 
     run("logs", common, body, start_emulator=False, when_down=_not_running)
+
+
+def _no_lines(query: LogQuery) -> str:
+    """Said rather than an empty screen, with what was searched."""
+    what = "error lines" if query.errors_only else "log lines"
+    item = f" of item {query.item_id}" if query.item_id else ""
+    since = show_duration(query.since_seconds)
+    return f"no {what}{item} in {', '.join(query.sources)} in the last {since}"
 
 
 def _follow(rt: Runtime, summary: Summary, query: LogQuery) -> None:
@@ -183,3 +206,52 @@ def items_command(common: Common, status: str | None, limit: int, scan_limit: in
         summary.details["items"] = items_summary(result)
 
     run("items", common, body, start_emulator=False, when_down=_not_running)
+
+
+@command("redrive")
+@common_options
+@click.option("--status", type=click.Choice(REDRIVABLE), help="Redrive every item in this "
+              "status.")  # fmt: skip
+@click.option("--id", "ids", multiple=True, metavar="ID", help="Redrive this item "
+              "(repeatable); instead of --status.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="List what would be redriven; write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required without a "
+              "terminal).")  # fmt: skip
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_RATE,
+              show_default=True, help="At most this many starts per second.")  # fmt: skip
+@click.option("--scan-limit", type=click.IntRange(min=0), default=DEFAULT_SCAN_LIMIT,
+              show_default=True, help="--status: read at most this many items to select; "
+              "0: no limit.")  # fmt: skip
+def redrive_command(common: Common, status: str | None, ids: tuple[str, ...], dry_run: bool,
+                    yes: bool, rate: float, scan_limit: int) -> None:  # fmt: skip
+    if (status is None) == (not ids):
+        raise click.UsageError("select the items with --status or with --id, not both")
+    confirm = None if dry_run or yes else current_edge().confirm()
+
+    def body(rt: Runtime, summary: Summary) -> None:
+        plan = plan_redrive(rt, status, ids, scan_limit)
+        rt.ui.result(render_redrive_plan(plan, dry_run))
+        summary.details["redrive"] = redrive_summary(plan, None, dry_run)
+        summary.exit_code = int(plan_exit_code(plan))
+        if dry_run:
+            _count_redrive(summary, summary.details["redrive"])
+            return
+        require_consent(plan, yes, confirm, rt.config.name)
+        result = execute_redrive(rt, plan, rate)
+        rt.ui.result(render_redrive(result))
+        summary.details["redrive"] = redrive_summary(plan, result)
+        _count_redrive(summary, summary.details["redrive"])
+        summary.changed = bool(result.redriven)
+        summary.exit_code = int(result.exit_code)
+
+    run("redrive", common, body, start_emulator=False, when_down=_not_running)
+
+
+def _count_redrive(summary: Summary, details: dict[str, Any]) -> None:
+    names = ("planned", "redriven", "skipped", "failed", "refused", "unknown")
+    summary.counts = {name: len(details[name]) for name in names}
+    summary.counts["read"] = details["read"]
+    problems = [f"{summary.counts[n]} {n}" for n in ("failed", "unknown", "refused")
+                if summary.counts[n]]  # fmt: skip
+    if problems:
+        summary.error = "redrive: " + ", ".join(problems)

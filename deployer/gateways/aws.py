@@ -47,6 +47,7 @@ class Clients:
     dynamodb: Any
     logs: Any = None  # the operate commands' services; None where a caller needs none
     stepfunctions: Any = None
+    lambda_: Any = None  # redrive reads the retry function's settings
 
 
 def make_session(target: AwsTarget) -> boto3.Session:
@@ -79,4 +80,5 @@ def make_clients(target: AwsTarget, on_call: CallHook | None = None) -> Clients:
         client("dynamodb"),
         logs=client("logs"),
         stepfunctions=client("stepfunctions"),
+        lambda_=client("lambda"),
     )

@@ -1,4 +1,4 @@
-"""Rendering the operate commands' results: status, send, logs, trace, items.
+"""Rendering the operate commands' results: status, send, logs, trace, items, redrive.
 
 Pure functions from result values to text; the CLI prints them. Times are UTC. A log line
 is rendered from what it is (a handler's JSON line as ``level event key=value…``, a
@@ -18,6 +18,7 @@ from deployer.ui.output import render_mapping
 from deployer.usecases.follow import SendResult
 from deployer.usecases.items import ItemsResult
 from deployer.usecases.loglines import Kind, LogLine
+from deployer.usecases.redrive import Passed, RedrivePlan, RedriveResult
 from deployer.usecases.status import StatusReport
 from deployer.usecases.trace import Digest, RunTrace, Schedule, TraceResult
 
@@ -59,8 +60,9 @@ def _body(line: LogLine) -> str:
     if line.kind is Kind.JSON:
         head = f"{str(fields.get('level', '')):<7} {fields.get('event', '')}"
         rest = {k: v for k, v in fields.items() if k not in _HEADER_FIELDS}
-        request = f" request={str(line.request_id)[:8]}" if line.request_id else ""
-        return head + _pairs(rest) + request
+        # lambda_request, not request: an item's own ``request`` token is a field too
+        invocation = f" lambda_request={str(line.request_id)[:8]}" if line.request_id else ""
+        return head + _pairs(rest) + invocation
     if line.kind is Kind.METRIC:
         names = [m.get("Name") for d in fields["_aws"].get("CloudWatchMetrics", [])
                  for m in d.get("Metrics", [])]  # fmt: skip
@@ -203,3 +205,54 @@ def trace_summary(result: TraceResult) -> dict[str, Any]:
 
 def items_summary(result: ItemsResult) -> dict[str, Any]:
     return asdict(result)
+
+
+def render_redrive_plan(plan: RedrivePlan, dry_run: bool) -> str:
+    """What the selection found: the items to re-drive and every item left alone, and why."""
+    verb = "would redrive" if dry_run else "to redrive"
+    lines = [f"{plan.selection} in {plan.table}: {len(plan.redrive)} {verb}"]
+    for item in plan.redrive:
+        token = item.request or "(no token)"
+        lines.append(f"  redrive  {item.id}  {item.status}, run {item.run}, "
+                     f"attempts {item.attempts}, request {token}")  # fmt: skip
+    lines += _passed("refused", plan.refused) + _passed("skipped", plan.skipped)
+    lines += [f"  unknown  {key}  no such item" for key in plan.unknown]
+    if not plan.complete:
+        lines.append(f"read {plan.read} items and stopped at --scan-limit: some may be missing")
+    if dry_run:
+        lines.append("dry run: nothing was written")
+    return "\n".join(lines)
+
+
+def render_redrive(result: RedriveResult) -> str:
+    lines = [f"  started  {item.id}  {item.execution} (attempt {item.attempt})"
+             for item in result.redriven]  # fmt: skip
+    lines += _passed("skipped", result.skipped) + _passed("failed", result.failed)
+    lines.append(f"redriven {len(result.redriven)}, skipped {len(result.skipped)}, "
+                 f"failed {len(result.failed)}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _passed(word: str, items: Iterable[Passed]) -> list[str]:
+    return [f"  {word:<7}  {item.id}  {item.reason}" for item in items]
+
+
+def redrive_summary(plan: RedrivePlan, result: RedriveResult | None,
+                    dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+    """redriven / skipped / failed with reasons (``--output json``); skipped holds both the
+    items left alone at the read and those that moved on before their claim. Without a
+    result (a dry run, or no consent) nothing was written."""
+    skipped = plan.skipped + (result.skipped if result else [])
+    return {
+        "table": plan.table,
+        "selection": plan.selection,
+        "dry_run": dry_run,
+        "planned": [asdict(item) for item in plan.redrive],
+        "redriven": [asdict(item) for item in result.redriven] if result else [],
+        "skipped": [asdict(item) for item in skipped],
+        "failed": [asdict(item) for item in result.failed] if result else [],
+        "refused": [asdict(item) for item in plan.refused],
+        "unknown": list(plan.unknown),
+        "read": plan.read,
+        "complete": plan.complete,
+    }

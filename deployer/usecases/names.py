@@ -8,7 +8,8 @@ partition, region and account the tool would otherwise have to guess.
 The item model (attribute names, status words, execution naming) is not copied here: it is
 ``code/python/disa_common/model.py``, the module the handlers run with, imported from the
 project tree. So ``trace`` derives an item's execution names with the very function that
-named them, and a change there is a change here.
+named them, and a change there is a change here. ``redrive`` loads the retry function's
+claim and start (``disa_common/redrive.py``) the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from deployer.config.project import Project
 from deployer.errors import ConfigError
+from deployer.gateways.runs import RunCode
 
 # The --function words of `logs` and the contract suffix of each function's name.
 FUNCTIONS = {"init": "init-process", "process": "process", "retry": "retry"}
@@ -95,13 +97,25 @@ class ItemModel:
 
 
 def load_item_model(project: Project) -> ItemModel:
+    return ItemModel(_load(project, "model"))
+
+
+def load_run_code(project: Project) -> RunCode:
+    """The retry function's claim and start (``disa_common.redrive``) and what runs them."""
+    modules = {name: _load(project, name) for name in ("redrive", "kit", "container", "settings")}
+    return RunCode(**modules)
+
+
+def _load(project: Project, name: str) -> ModuleType:
     source = project.root / "code" / "python"
-    if not (source / "disa_common" / "model.py").is_file():
+    if not (source / "disa_common" / f"{name}.py").is_file():
         raise ConfigError(
-            f"{source}/disa_common/model.py not found: the item model comes from the project",
+            f"{source}/disa_common/{name}.py not found: DISA's item model and run starter "
+            "come from the project",
             hint="run from the project checkout or pass --project-dir",
         )
-    return ItemModel(_import("disa_common.model", str(source)))
+    module: ModuleType = _import(f"disa_common.{name}", str(source))
+    return module
 
 
 def _import(name: str, path: str) -> Any:

@@ -48,6 +48,9 @@ COMMANDS = [
     ("items --status Failure", ("items", "--status", "Failure")),
     ("items --status Exhausted", ("items", "--status", "Exhausted")),
     ("items", ("items",)),
+    # last: a re-drive changes the items the rows above read
+    ("redrive --status Exhausted --dry-run", ("redrive", "--status", "Exhausted", "--dry-run")),
+    ("redrive --status Exhausted", ("redrive", "--status", "Exhausted", "--yes")),
 ]
 
 

@@ -60,6 +60,7 @@ TESTS = {
         FLOW,
     ],
     "disa_retry": [f"{FH}/test_retry_guards.py", f"{FH}/test_retry_handler.py", FLOW],
+    "redrive": [f"{FH}/test_redrive_claim.py", f"{UH}/test_disa_common_redrive.py"],
     "disa_common": [UH, "tests/unit/test_model.py", FH, f"--deselect={FH}/test_fault_injection.py"],
     "asl": [
         "tests/unit/test_state_machine.py",
@@ -90,6 +91,7 @@ class Case:
 
 def condition_cases() -> list[Case]:
     from disa_common.model import InvalidReason
+    from disa_common.redrive import AS_READ, AS_READ_UNTOKENED
     from disa_init_process.handler import invalid_condition
     from disa_process.handler import CLAIMABLE, OWNED
     from disa_retry.handler import DUE
@@ -99,6 +101,8 @@ def condition_cases() -> list[Case]:
     sites["process CLAIMABLE"] = ("disa_process", CLAIMABLE)
     sites["process OWNED"] = ("disa_process", OWNED)
     sites["retry DUE"] = ("disa_retry", DUE)
+    sites["redrive AS_READ"] = ("redrive", AS_READ)
+    sites["redrive AS_READ_UNTOKENED"] = ("redrive", AS_READ_UNTOKENED)
     seen, cases = set(), []
     for name, (module, original) in sites.items():
         if original in seen:  # the same string at two sites is one mutant

@@ -17,6 +17,8 @@ STACKS = tuple(
 )
 TABLE = PREFIX.format(service="dynamodb") + "table/disa-dev-messages"
 RETRY_INDEX = TABLE + "/index/retry-index"
+STATE_MACHINE = PREFIX.format(service="states") + "stateMachine:disa-dev-state-machine"
+RETRY_FUNCTION = PREFIX.format(service="lambda") + "function:disa-dev-retry"
 EXECUTIONS = tuple(
     PREFIX.format(service="states") + f"execution:disa-dev-state-machine:{name}"
     for name in ("m-1-0123456789ab-r1", "m-1-0123456789ab-r2")
@@ -61,6 +63,13 @@ TOOL_CALLS: dict[str, dict[str, tuple[str, ...]]] = {
         "dynamodb:Scan": (TABLE, RETRY_INDEX),
         "dynamodb:BatchGetItem": (TABLE,),
     },
+    "redrive": {
+        "lambda:GetFunctionConfiguration": (RETRY_FUNCTION,),  # the retry function's settings
+        "dynamodb:Scan": (TABLE, RETRY_INDEX),
+        "dynamodb:GetItem": (TABLE,),
+        "dynamodb:UpdateItem": (TABLE,),
+        "states:StartExecution": (STATE_MACHINE,),
+    },
 }
 
 # The item reads of the messages table: by command and action, each resource read and the
@@ -71,6 +80,7 @@ OWNED = ("id", "status", "run", "attempts", "reason", "retry_shard", "next_attem
          "sns_message_id", "execution", "updated_at", "request")  # fmt: skip
 LISTED = ("id", "status", "reason", "run", "attempts", "updated_at", "next_attempt_at")
 FOLLOWED = ("status", "reason", "execution", "sns_message_id", "updated_at")
+REDRIVE_READ = ("id", "status", "run", "attempts", "request", "reason")
 Read = tuple[str, tuple[str, ...] | None]
 ITEM_READS: dict[tuple[str, str], tuple[Read, ...]] = {
     ("status", "dynamodb:Scan"): ((TABLE, ("status",)),),
@@ -79,11 +89,17 @@ ITEM_READS: dict[tuple[str, str], tuple[Read, ...]] = {
     ("trace", "dynamodb:GetItem"): ((TABLE, None), (TABLE, OWNED)),
     ("items", "dynamodb:Scan"): ((RETRY_INDEX, ("id",)), (TABLE, LISTED)),
     ("items", "dynamodb:BatchGetItem"): ((TABLE, LISTED),),
+    ("redrive", "dynamodb:Scan"): ((RETRY_INDEX, ("id",)), (TABLE, ("id", "status"))),
+    ("redrive", "dynamodb:GetItem"): ((TABLE, REDRIVE_READ),),
 }
-# The one item write: send's PutItem of exactly the key and the message, as an application
-# writes it (the role's condition names these two attributes).
+# The item writes: send's PutItem of exactly the key and the message, as an application
+# writes it (the role's condition names these two attributes); redrive's claim, the
+# attributes its update and condition name (a Failure keeps its attempts, an Exhausted
+# item's are reset), never the message, and nothing asked back.
+CLAIM = ("id", "status", "run", "next_attempt_at", "retry_shard", "updated_at", "request")
 ITEM_WRITES: dict[tuple[str, str], tuple[Read, ...]] = {
     ("send", "dynamodb:PutItem"): ((TABLE, ("id", "message")),),
+    ("redrive", "dynamodb:UpdateItem"): ((TABLE, CLAIM), (TABLE, (*CLAIM, "attempts"))),
 }
 
 # botocore service names that differ from their IAM prefix.

@@ -21,8 +21,9 @@ twice). Attempts are charged by disa_process's claim, so neither a deferral nor 
 abandoned lease uses one up. Work stops cleanly DEADLINE_MARGIN_SECONDS before the Lambda
 deadline; what is left stays in the index for the next run.
 
-The claim also returns the item's request token, so the next run's execution is named
-for the request the item holds now (an index row may be older than the item).
+The claim and the start are disa_common.redrive's, shared with ``disa-deploy redrive``: the
+claim also returns the item's request token, so the next run's execution is named for the
+request the item holds now (an index row may be older than the item).
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from disa_common import kit, log, model
+from disa_common import kit, log, model, redrive
 from disa_common.aws import error_code
 from disa_common.kit import Deps
-from disa_common.runs import start_item_run
+from disa_common.redrive import DUE
 
 # Items per Query page: small enough that the deadline is checked often, large enough
 # that a backlog of thousands costs few calls.
@@ -142,28 +143,14 @@ def redrive_item(row: dict[str, Any], now: int, deps: Deps, deadline: Deadline) 
         attempts = int(row.get(model.ATTEMPTS, {"N": "0"})["N"])
         if attempts >= deps.settings.max_attempts:
             return _exhaust(key, run, attempts, now, deps)
-        request = _claim(key, run, now, deps)
-        if request is None:
+        lease = redrive.claim(deps, redrive.due_claim(key, run, attempts, now))
+        if lease is None:
+            log.info("claimed elsewhere", id=key, run=run)
             return Outcome.SKIPPED
-        return _start_next_run(key, request, run, attempts, deps)
+        return _start_next_run(lease, deps)
     except Exception as err:  # one bad item must not stop the rest
         log.error("retry failed", id=key, error=error_code(err))
         return Outcome.FAILED
-
-
-# The row must still tell the truth about the item: due, in Failure (waiting for its
-# retry) or Retrying (its lease ran out), and at the run the row read. An item that moved
-# on (Successful, Processing, a newer run, a new request's fresh start) is left alone.
-DUE = "#status IN (:failure, :retrying) AND #run = :run AND #next <= :due"
-
-
-def _due_values(run: int, now: int) -> dict[str, Any]:
-    return {
-        ":failure": kit.s(model.Status.FAILURE),
-        ":retrying": kit.s(model.Status.RETRYING),
-        ":run": kit.n(run),
-        ":due": kit.n(now),
-    }
 
 
 def _exhaust(key: str, run: int, attempts: int, now: int, deps: Deps) -> Outcome:
@@ -175,7 +162,7 @@ def _exhaust(key: str, run: int, attempts: int, now: int, deps: Deps) -> Outcome
         {
             ":exhausted": kit.s(model.Status.EXHAUSTED),
             ":now": kit.s(deps.now_iso()),
-            **_due_values(run, now),
+            **redrive.due_values(run, now),
         },
     )
     if not write.applied:
@@ -187,48 +174,20 @@ def _exhaust(key: str, run: int, attempts: int, now: int, deps: Deps) -> Outcome
     return Outcome.EXHAUSTED
 
 
-def _claim(key: str, run: int, now: int, deps: Deps) -> str | None:
-    """Lease the item to run + 1 (Retrying, due again only when the lease runs out);
-    returns its request token, or None if the item moved on.
-
-    An item from before request tokens has none: it gets the legacy one, which names its
-    runs as they always were.
-    """
-    lease_end = int(deps.clock()) + deps.settings.retry_lease_seconds
-    write = kit.update_item(
-        deps,
-        key,
-        "SET #status = :retrying, #run = :next_run, #next = :lease_end, #updated = :now,"
-        " #request = if_not_exists(#request, :legacy)",
-        DUE,
-        {
-            ":next_run": kit.n(run + 1),
-            ":lease_end": kit.n(lease_end),
-            ":legacy": kit.s(model.legacy_token(key)),
-            ":now": kit.s(deps.now_iso()),
-            **_due_values(run, now),
-        },
-        # ALL_NEW, not UPDATED_NEW: whether an attribute SET to the value it already holds
-        # counts as "updated" is not documented (moto says no), and the token must come back.
-        returns="ALL_NEW",
-    )
-    if not write.applied:
-        log.info("claimed elsewhere", id=key, run=run)
-        return None
-    return str(write.attributes[model.REQUEST]["S"])
-
-
-def _start_next_run(key: str, request: str, run: int, attempts: int, deps: Deps) -> Outcome:
-    new_run, attempt = run + 1, attempts + 1
-    name = model.execution_name(key, request, new_run)
+def _start_next_run(lease: redrive.Lease, deps: Deps) -> Outcome:
     try:
-        started = start_item_run(deps, key, request, new_run, attempt)
+        started = redrive.start(deps, lease)
     except Exception as err:
         code = error_code(err)
-        log.error("start failed, lease left to expire", id=key, execution=name, error=code)
+        log.error(
+            "start failed, lease left to expire",
+            id=lease.key,
+            execution=lease.execution,
+            error=code,
+        )
         return Outcome.FAILED
     if not started:
-        log.warning("execution already exists", id=key, execution=name)
+        log.warning("execution already exists", id=lease.key, execution=lease.execution)
         return Outcome.SKIPPED
-    log.info("re-driven", id=key, execution=name, attempt=attempt)
+    log.info("re-driven", id=lease.key, execution=lease.execution, attempt=lease.attempt)
     return Outcome.REDRIVEN

@@ -21,6 +21,7 @@ COMMANDS = [
     "logs",
     "trace",
     "items",
+    "redrive",
 ]
 
 

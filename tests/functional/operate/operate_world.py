@@ -2,7 +2,8 @@
 
 The env ``dev`` (account 123456789012, us-east-1): a root stack ``disa-dev`` whose outputs
 name the table and state machine; the messages table created from the dynamodb stack's own
-definition (keys and the sparse retry index); the state machine; the four log groups,
+definition (keys and the sparse retry index); the state machine; the retry function with
+the settings it runs with (its environment: what ``redrive`` reads); the four log groups,
 holding lines shaped as Lambda and Step Functions write them: per invocation START, the
 handlers' JSON lines (code/python/disa_common/log.py's fields), EMF lines, the runtime's
 ``[ERROR]`` event with its traceback, END and REPORT.
@@ -11,9 +12,11 @@ handlers' JSON lines (code/python/disa_common/log.py's fields), EMF lines, the r
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import time
 import uuid
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +49,14 @@ ROOT_TEMPLATE = {
         },
         "DashboardUrl": {"Value": DASHBOARD_URL},
     },
+}
+STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STATE_MACHINE}"
+RETRY_ENVIRONMENT = {
+    "TABLE_NAME": "disa-dev-messages",
+    "STATE_MACHINE_ARN": STATE_MACHINE_ARN,
+    "RETRY_SHARDS": "4",
+    "RETRY_LEASE_SECONDS": "900",
+    "MAX_ATTEMPTS": "5",
 }
 GROUPS = {
     "init": "/aws/lambda/disa-dev-init-process",
@@ -183,7 +194,21 @@ def build(tmp: Path) -> Path:
     )
     for group in GROUPS.values():
         client("logs").create_log_group(logGroupName=group)
+    create_retry_function()
     return tmp
+
+
+def create_retry_function() -> None:
+    role = client("iam").create_role(RoleName="retry", Path="/disa/dev/",
+                                     AssumeRolePolicyDocument="{}")["Role"]["Arn"]  # fmt: skip
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("disa_retry/handler.py", "")
+    client("lambda").create_function(
+        FunctionName="disa-dev-retry", Runtime="python3.11", Role=role,
+        Handler="disa_retry.handler.lambda_handler", Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": RETRY_ENVIRONMENT},
+    )  # fmt: skip
 
 
 class Processing:

@@ -15,13 +15,16 @@ import pytest
 from operate_world import Cli, Logs, Processing, put_failed, put_item, start_execution
 
 from deployer.gateways.aws import AwsTarget, Clients, make_clients
-from tests.support.tool_calls import ITEM_READS, OWNED, TOOL_CALLS, iam_action
+from tests.support.tool_calls import ITEM_READS, ITEM_WRITES, OWNED, TOOL_CALLS, iam_action
 
 Reads = set[tuple[str, frozenset[str] | None]]
 
 
 def projected(params: dict[str, Any]) -> frozenset[str] | None:
-    """The attributes a DynamoDB read asks for; None for the whole item."""
+    """The attributes a DynamoDB read asks for (None for the whole item), or an update
+    names (with the key)."""
+    if "UpdateExpression" in params:
+        return frozenset({"id", *params.get("ExpressionAttributeNames", {}).values()})
     request = params
     if "RequestItems" in params:  # BatchGetItem: one table's keys and projection
         (request,) = params["RequestItems"].values()
@@ -34,7 +37,8 @@ def projected(params: dict[str, Any]) -> frozenset[str] | None:
 
 def recording(cli: Cli, calls: set[str], reads: Reads | None = None) -> Callable[..., object]:
     def on_dynamodb(params: dict[str, Any], model: Any, **_: Any) -> None:
-        if reads is not None and model.name in ("GetItem", "Scan", "BatchGetItem", "Query"):
+        if reads is not None and model.name in ("GetItem", "Scan", "BatchGetItem", "Query",
+                                                "UpdateItem"):  # fmt: skip
             reads.add((iam_action("dynamodb", model.name), projected(params)))
 
     def factory(target: AwsTarget) -> Clients:
@@ -58,6 +62,11 @@ RUNS = {
     "logs": [("logs",), ("logs", "--id", "m-1")],
     "trace": [("trace", "m-1")],
     "items": [("items", "--status", "Failure"), ("items", "--status", "Successful")],
+    "redrive": [
+        ("redrive", "--status", "Failure", "--yes"),
+        ("redrive", "--status", "Exhausted", "--yes"),
+        ("redrive", "--id", "m-1"),
+    ],
 }
 
 
@@ -67,6 +76,7 @@ def test_the_command_calls_exactly_the_table(cli: Cli, logs: Logs, command: str)
         start_execution("m-1", run)
     put_failed("m-1", attempts=1, updated_at="2025-01-01T00:00:00.000Z", run=2)
     put_item("ok", "Successful", updated_at="2025-01-01T00:00:00.000Z")
+    put_item("ex", "Exhausted", run=5, attempts=5, request="0123456789ab")
     logs.invocation("process", [{"event": "claimed", "id": "m-1"}])
     calls: set[str] = set()
     reads: Reads = set()
@@ -79,6 +89,10 @@ def test_the_command_calls_exactly_the_table(cli: Cli, logs: Logs, command: str)
     expected = {(action, None if attributes is None else frozenset(attributes))
                 for (name, action), listed in ITEM_READS.items() if name == command
                 for _, attributes in listed}  # fmt: skip
+    expected |= {(action, frozenset(attributes or ()))
+                 for (name, action), listed in ITEM_WRITES.items()
+                 if name == command and action == "dynamodb:UpdateItem"
+                 for _, attributes in listed}  # fmt: skip
     if command == "trace":  # the whole item; the owned attributes only when that is denied
         expected.discard(("dynamodb:GetItem", frozenset(OWNED)))
     assert reads == expected

@@ -59,7 +59,7 @@ def test_all_groups_interleaved_by_time_and_rendered_readably(cli: Cli, logs: Lo
     assert published.split()[3:] == ["INFO", "published", "id=ok-1",
                                      f"execution={names['ok-1']}", "messageId=m-1",
                                      published.split()[-1]]  # fmt: skip
-    assert published.split()[-1].startswith("request=")
+    assert published.split()[-1].startswith("lambda_request=")
     assert any(line.endswith("METRIC  PublishFailures Environment=dev id=fail-1") for line in out)
     assert sum(" START RequestId: " in line for line in out) == 3
 
@@ -136,6 +136,18 @@ def test_since_reads_only_the_window(cli: Cli, logs: Logs) -> None:
 
     assert json_lines(cli("logs", "--env", "dev", "--since", "30m", "--output", "json")) == []
     assert json_lines(cli("logs", "--env", "dev", "--since", "2h", "--output", "json"))
+
+
+def test_no_matching_line_is_said_not_left_blank(cli: Cli, logs: Logs) -> None:
+    logs.t0 -= 3_600_000  # an hour before
+    two_items(logs)
+
+    quiet = cli("logs", "--env", "dev", "--since", "30m")
+    errors = cli("logs", "--env", "dev", "--function", "init", "--errors", "--id", "ok-1")
+
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout == "no log lines in init, process, retry, states in the last 30m\n"
+    assert errors.stdout == "no error lines of item ok-1 in init in the last 15m\n"
 
 
 @pytest.mark.parametrize("since", ["soon", "1w", "-5m", "m", "0"])

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from deployer.errors import DeployFailedError
+from deployer.errors import DeployFailedError, PreflightError
 from deployer.gateways.dynamodb import MessageTable, decode
 from deployer.gateways.logs import LogGateway
+from deployer.gateways.runs import FunctionGateway, RunGateway
 from deployer.gateways.stepfunctions import ExecutionGateway
 
 
@@ -124,3 +125,42 @@ def test_history_pages_and_keeps_only_a_lambda_errors_type_and_message() -> None
     assert events[2].cause == ("plain " * 100)[:300]
     assert history.requests[0]["includeExecutionData"] is False
     assert history.requests[1]["nextToken"] == "n"
+
+
+def test_a_functions_environment_it_may_not_decrypt_is_refused_by_name() -> None:
+    error = {"ErrorCode": "KMSAccessDeniedException", "Message": "no access to the key"}
+    client = Client(get_function_configuration=Pages({"Environment": {"Error": error}}))
+
+    with pytest.raises(PreflightError, match="KMSAccessDeniedException no access to the key"):
+        FunctionGateway(client).environment("disa-dev-retry")
+
+
+def test_the_environment_comes_back_as_strings() -> None:
+    variables = {"TABLE_NAME": "t", "RETRY_SHARDS": 4}  # CloudFormation may keep numbers
+    client = Client(get_function_configuration=Pages({"Environment": {"Variables": variables}}))
+
+    assert FunctionGateway(client).environment("f") == {"TABLE_NAME": "t", "RETRY_SHARDS": "4"}
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        pytest.param({"STATE_MACHINE_ARN": "arn:sm"}, id="no-table"),
+        pytest.param({"TABLE_NAME": "t"}, id="no-state-machine"),
+        pytest.param(
+            {"TABLE_NAME": "t", "STATE_MACHINE_ARN": "arn:sm", "RETRY_SHARDS": "x"},
+            id="a-bad-number",
+        ),  # fmt: skip
+    ],
+)
+def test_a_retry_function_whose_settings_cannot_be_used_is_refused(
+    environment: dict[str, str],
+) -> None:
+    from support.cfn_yaml import ROOT
+
+    from deployer.config.project import Project
+    from deployer.usecases.names import load_run_code
+
+    code = load_run_code(Project(ROOT))
+    with pytest.raises(PreflightError, match="the retry function's settings cannot be used"):
+        RunGateway(code, environment, Client(), Client(), lambda: 0.0)

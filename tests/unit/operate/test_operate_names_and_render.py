@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from deployer.usecases.names import (
     SystemNames,
     execution_arn,
     load_item_model,
+    load_run_code,
     log_sources,
 )
 from deployer.usecases.trace import Schedule, digest, steps
@@ -109,6 +111,18 @@ def test_a_later_error_event_does_not_replace_the_one_that_ended_the_state() -> 
     assert [(s.state, s.error) for s in steps(history)] == [("Process", "PublishError")]
 
 
+def test_the_run_starter_is_the_retry_functions_own_module() -> None:
+    from disa_common import redrive
+    from disa_retry import handler
+
+    from deployer.usecases.redrive import REDRIVABLE
+
+    loaded = load_run_code(Project(ROOT))
+
+    assert loaded.redrive is redrive is handler.redrive  # one module, not a copy
+    assert tuple(status.value for status in redrive.REDRIVABLE) == REDRIVABLE
+
+
 def test_an_item_model_missing_from_the_project_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="disa_common/model.py not found"):
         load_item_model(Project(tmp_path))
@@ -144,3 +158,22 @@ def test_a_digest_is_size_and_sha256_of_the_utf8_bytes() -> None:
     found = digest("S", "héllo")
 
     assert (found.size, found.sha256[:12]) == (6, "3c48591d8d09")
+
+
+def test_the_run_starter_missing_from_the_project_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="disa_common/redrive.py not found"):
+        load_run_code(Project(tmp_path))
+
+
+def test_a_lines_lambda_request_is_told_apart_from_the_items_request() -> None:
+    from deployer.gateways.logs import LogEvent
+    from deployer.ui.operate import render_log_line
+    from deployer.usecases.loglines import parse
+
+    line = {"level": "INFO", "event": "re-driven", "id": "k", "request": "0123456789ab",
+            "requestId": "8f2c1d3e-aaaa-bbbb-cccc-000000000000"}  # fmt: skip
+    event = LogEvent("/aws/lambda/disa-dev-retry", "s", 0, json.dumps(line), "e1")
+
+    rendered = render_log_line(parse("retry", event))
+
+    assert rendered.endswith("re-driven id=k request=0123456789ab lambda_request=8f2c1d3e")

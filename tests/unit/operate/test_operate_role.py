@@ -193,3 +193,33 @@ def test_the_role_may_deploy_exactly_the_envs_dashboard() -> None:
     alarm = load_template(CFT / "nested-stacks" / "cw-custom-metric-alarm-stack.yaml")
     name = alarm["Resources"]["Dashboard"]["Properties"]["DashboardName"]
     assert name == {"Fn::Sub": "${Project}-${Env}"}
+
+
+REDRIVE = "OperatorRedrivePolicy"
+WRITES = ("dynamodb:UpdateItem", "states:StartExecution")
+
+
+def test_the_redrive_policy_grants_exactly_the_claim_and_the_start() -> None:
+    granted = {a for _, s in statements(REDRIVE) for a in as_list(s["Action"])}
+    assert granted == set(WRITES)
+    for _, statement in statements(REDRIVE):
+        for resource in as_list(statement["Resource"]):
+            assert "*" not in resource, resource  # one table, one state machine
+        touched = [arn for a, arn, _ in CALLS if a in as_list(statement["Action"])]
+        assert touched and all(arn in as_list(statement["Resource"]) for arn in touched)
+
+
+def test_only_the_redrive_policy_lets_the_deployer_write_an_item_or_start_a_run() -> None:
+    for logical_id, statement in statements():
+        if logical_id != REDRIVE:
+            assert not set(as_list(statement["Action"])) & set(WRITES), statement.get("Sid")
+
+
+def test_the_redrive_claim_names_only_the_state_attributes_and_asks_nothing_back() -> None:
+    (claim,) = [s for _, s in statements(REDRIVE) if s["Action"] == "dynamodb:UpdateItem"]
+    written = {a for (command, action), rows in ITEM_WRITES.items()
+               if (command, action) == ("redrive", "dynamodb:UpdateItem")
+               for _, attributes in rows for a in attributes or ()}  # fmt: skip
+    assert set(listed_attributes(claim) or ()) == written
+    assert "message" not in written
+    assert claim["Condition"]["StringEqualsIfExists"] == {"dynamodb:ReturnValues": "NONE"}
