@@ -224,7 +224,9 @@ def items_command(common: Common, status: str | None, limit: int, scan_limit: in
               "0: no limit.")  # fmt: skip
 def redrive_command(common: Common, status: str | None, ids: tuple[str, ...], dry_run: bool,
                     yes: bool, rate: float, scan_limit: int) -> None:  # fmt: skip
-    if (status is None) == (not ids):
+    if status is None and not ids:
+        raise click.UsageError("select the items: --status Failure|Exhausted, or --id ID")
+    if status is not None and ids:
         raise click.UsageError("select the items with --status or with --id, not both")
     confirm = None if dry_run or yes else current_edge().confirm()
 
@@ -238,7 +240,7 @@ def redrive_command(common: Common, status: str | None, ids: tuple[str, ...], dr
             return
         require_consent(plan, yes, confirm, rt.config.name)
         result = execute_redrive(rt, plan, rate)
-        rt.ui.result(render_redrive(result))
+        rt.ui.result(render_redrive(plan, result))
         summary.details["redrive"] = redrive_summary(plan, result)
         _count_redrive(summary, summary.details["redrive"])
         summary.changed = bool(result.redriven)

@@ -224,11 +224,13 @@ def render_redrive_plan(plan: RedrivePlan, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def render_redrive(result: RedriveResult) -> str:
+def render_redrive(plan: RedrivePlan, result: RedriveResult) -> str:
+    """What the run did; its closing counts include the items the selection left alone."""
     lines = [f"  started  {item.id}  {item.execution} (attempt {item.attempt})"
              for item in result.redriven]  # fmt: skip
     lines += _passed("skipped", result.skipped) + _passed("failed", result.failed)
-    lines.append(f"redriven {len(result.redriven)}, skipped {len(result.skipped)}, "
+    skipped = len(plan.skipped) + len(result.skipped)
+    lines.append(f"redriven {len(result.redriven)}, skipped {skipped}, "
                  f"failed {len(result.failed)}")  # fmt: skip
     return "\n".join(lines)
 

@@ -274,9 +274,25 @@ def test_an_env_without_its_retry_function_is_refused(cli: Cli) -> None:
     assert "no function disa-dev-retry" in result.output
 
 
-@pytest.mark.parametrize("args", [(), ("--status", "Exhausted", "--id", "a")])
-def test_the_selection_is_status_or_ids(cli: Cli, args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((), "select the items: --status Failure|Exhausted, or --id ID"),
+        (("--status", "Exhausted", "--id", "a"), "with --status or with --id, not both"),
+    ],
+)
+def test_the_selection_is_status_or_ids(cli: Cli, args: tuple[str, ...], error: str) -> None:
     result = redrive(cli, *args, "--yes")
 
     assert result.exit_code == 2, result.output
-    assert "select the items with --status or with --id" in result.output
+    assert error in result.output
+
+
+def test_the_closing_counts_include_the_items_the_selection_left_alone(cli: Cli) -> None:
+    put_item("done", "Successful", message=SECRET, run=1)
+    put_item("tired", "Exhausted", message=SECRET, run=3, attempts=3)
+
+    result = redrive(cli, "--id", "done", "--id", "tired", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "redriven 1, skipped 1, failed 0" in result.output
