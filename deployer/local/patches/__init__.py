@@ -34,6 +34,8 @@ REGISTRY: tuple[str, ...] = (
     "cfn_resources",
     "stack_execution",
     "retain_except_on_create",
+    "change_sets",
+    "termination_protection",
     "cfn_model_fixes",
     "s3_public_access",
     "holdings",
