@@ -10,7 +10,8 @@ What moto lacks:
 - ExecuteChangeSet keeps the stack's creation tags and sets no ``LastUpdatedTime``;
 - executing a change set leaves the stack's other change sets executable (AWS deletes them:
   they no longer apply to the updated stack);
-- ``GetTemplate`` ignores ``ChangeSetName`` and returns the stack's template;
+- ``GetTemplate`` ignores ``ChangeSetName`` and returns the stack's template, and
+  ``DescribeChangeSet`` answers no ``Tags``;
 - a CREATE change set for a name that already has a live stack makes a second stack of that
   name (AWS adds it to a ``REVIEW_IN_PROGRESS`` stack and refuses any other with
   ``AlreadyExistsException``);
@@ -18,14 +19,15 @@ What moto lacks:
   ("No updates are to be performed.") instead of making a change set that says so.
 
 What the patch does: an UPDATE change set is "no changes" only when the template, every
-parameter value (template defaults applied, compared as text) and the given tags equal the
-stack's; it lists ``Modify`` for every unchanged resource that refers (``Ref`` or ``${..}``
-in ``Fn::Sub``) to a parameter whose value changes. A successful execution records the
-parameters, tags and ``LastUpdatedTime`` on the stack and deletes the stack's other change
-sets. ``GetTemplate`` with ``ChangeSetName`` answers the change set's template. A CREATE
-change set joins a ``REVIEW_IN_PROGRESS`` stack and is refused for any other live one.
-CreateChangeSet skips UpdateStack's "No updates" check (UpdateStack keeps it).
-Requests that give no tags keep the stack's tags (moto cannot tell "no tags" from "none").
+parameter value the stack holds (its resource map's, template defaults applied, compared as
+text) and the given tags equal what it would deploy; it lists ``Modify`` for every
+unchanged resource that refers (``Ref`` or ``${..}`` in ``Fn::Sub``) to a parameter whose
+value changes. A successful execution records the tags and ``LastUpdatedTime`` on the stack
+and deletes the stack's other change sets. ``GetTemplate`` with ``ChangeSetName`` answers
+the change set's template, ``DescribeChangeSet`` its tags. A CREATE change set joins a
+``REVIEW_IN_PROGRESS`` stack and is refused for any other live one. CreateChangeSet skips
+UpdateStack's "No updates" check (UpdateStack keeps it). Requests that give no tags keep
+the stack's tags (moto cannot tell "no tags" from "none").
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ def install(installer: Installer) -> None:
     installer.replace(cfn_models.Stack, "update", stack_update)
     response = cfn_responses.CloudFormationResponse
     installer.replace(response, "get_template", get_template)
+    transformers = dict(response.RESPONSE_KEY_PATH_TO_TRANSFORMER)
+    transformers["DescribeChangeSetOutput.Tags"] = cfn_responses.transform_dict
+    installer.replace(response, "RESPONSE_KEY_PATH_TO_TRANSFORMER", transformers)
     create_response, validate = response.create_change_set, response._validate_different_update
 
     def create_change_set_response(self: Any) -> Any:
@@ -156,7 +161,6 @@ def touched_by(template: dict[str, Any], resource_map: Any, changed: set[str]) -
 
 def record_execution(backend: Any, change_set: Any) -> None:
     stack = change_set.stack
-    stack.parameters = dict(change_set.parameters)
     if change_set.tags:
         stack.tags = dict(change_set.tags)
     if change_set.change_set_type == "UPDATE":
@@ -226,6 +230,11 @@ PATCH = Patch(
         ("moto.cloudformation.responses", "CloudFormationResponse.create_change_set"),
         ("moto.cloudformation.responses", "CloudFormationResponse._validate_different_update"),
         ("moto.core.responses", "ActionResult"),
+        (
+            "moto.cloudformation.responses",
+            "CloudFormationResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER",
+        ),
+        ("moto.cloudformation.responses", "transform_dict"),
         ("moto.cloudformation.exceptions", "AlreadyExistsException"),
         ("moto.cloudformation.parsing", "get_references_from_template"),
         ("moto.core.utils", "utcnow"),
@@ -246,7 +255,7 @@ PATCH = Patch(
             "execution_status",
             "status_reason",
         ),
-        "Stack": ("name", "status", "parameters", "tags", "resource_map", "stack_id"),
+        "Stack": ("name", "status", "tags", "resource_map", "stack_id"),
         "ResourceMap": ("_resource_json_map", "resolved_parameters"),
     },  # fmt: skip
     install=install,

@@ -105,13 +105,25 @@ def test_tags_alone_are_a_change_and_the_execution_applies_them(cfn: Any) -> Non
     cfn.execute_change_set(ChangeSetName=made["ChangeSetId"])
 
     assert made["Status"] == "CREATE_COMPLETE"
+    assert made["Tags"] == [{"Key": "team", "Value": "b"}]
     stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
     assert stack["Tags"] == [{"Key": "team", "Value": "b"}]
     assert "LastUpdatedTime" in stack
 
 
+def test_a_change_set_that_gives_no_tags_keeps_the_stacks(cfn: Any) -> None:
+    deployed(cfn, Attempts="5")
+
+    made = change_set(cfn, "untagged", Attempts="5")
+
+    assert made["Status"] == "FAILED" and made["StatusReason"].startswith(NO_CHANGES)
+
+
 def test_executing_a_change_set_removes_the_stacks_other_change_sets(cfn: Any) -> None:
     deployed(cfn, Attempts="5")
+    elsewhere = cfn.create_change_set(
+        StackName="elsewhere", ChangeSetName="kept", ChangeSetType="CREATE", TemplateBody=TEMPLATE
+    )["Id"]
     first = change_set(cfn, "first", tags={"team": "a"}, Attempts="6")
     second = change_set(cfn, "second", tags={"team": "a"}, Attempts="7")
 
@@ -121,6 +133,7 @@ def test_executing_a_change_set_removes_the_stacks_other_change_sets(cfn: Any) -
         cfn.describe_change_set(ChangeSetName=first["ChangeSetId"])
     executed = cfn.describe_change_set(ChangeSetName=second["ChangeSetId"])
     assert executed["ExecutionStatus"] == "EXECUTE_COMPLETE"
+    assert cfn.describe_change_set(ChangeSetName=elsewhere)["Status"] == "CREATE_COMPLETE"
 
 
 def test_get_template_of_a_change_set_is_the_change_sets_template(cfn: Any) -> None:
