@@ -22,8 +22,8 @@ from deployer.gateways.identity import Identity
 from deployer.gateways.logs import LogGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
-from deployer.runtime import Emulator, Runtime
-from deployer.ui.output import UI, Confirm, terminal_confirm
+from deployer.runtime import Emulator, Progress, Runtime
+from deployer.ui.output import UI, Confirm, render_event, terminal_confirm
 
 AWS_POLL_SECONDS = 5.0
 LOCAL_POLL_SECONDS = 0.25
@@ -98,5 +98,6 @@ def connect(
         logs=LogGateway(clients.logs),
         executions=ExecutionGateway(clients.stepfunctions),
         wall_clock=edge.wall_clock,
+        progress=Progress(ui.progress, lambda item: ui.progress(render_event(item))),
         emulator=edge.emulator if config.local else None,
     )

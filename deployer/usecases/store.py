@@ -39,12 +39,20 @@ def check_account(rt: Runtime) -> str:
     return actual
 
 
-def ensure_store(rt: Runtime) -> Store:
+def ensure_store(rt: Runtime, create: bool = True) -> Store:
+    """The store's bucket and key, the store created first if it is missing and ``create``."""
     name = rt.config.artifact_stack_name
     stack = wait_until_settled(rt, name, STORE_TIMEOUT_SECONDS)
-    if stack is None or stack.status == "DELETE_COMPLETE":
+    absent = stack is None or stack.status == "DELETE_COMPLETE"
+    if absent and not create:
+        raise PreflightError(
+            f"artifact store stack {name} does not exist",
+            hint="a reviewed plan reads its artifacts from the store; run `disa-deploy plan "
+            "--save` again once the store is back",
+        )
+    if absent:
         template = rt.project.require(rt.project.artifact_store_template)
-        rt.ui.progress(f"creating artifact store stack {name} (first use of this env)")
+        rt.progress.line(f"creating artifact store stack {name} (first use of this env)")
         body = template.read_text(encoding="utf-8")
         params = {"Project": rt.config.project, "Env": rt.config.name}
         rt.stacks.create_stack(name, TemplateSource(body=body), params, rt.config.stack_tags)
