@@ -205,8 +205,28 @@ class StackGateway:
         self._call("update_termination_protection", f"set termination protection of {stack}",
                    StackName=stack, EnableTerminationProtection=enabled)  # fmt: skip
 
-    def delete_change_set(self, change_set_id: str) -> None:
-        self._call("delete_change_set", "delete change set", ChangeSetName=change_set_id)
+    def change_set_ids(self, stack: str) -> list[str]:
+        """Ids of every change set ``stack`` holds (ListChangeSets, all pages)."""
+        found: list[str] = []
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            page = self._call("list_change_sets", f"list change sets of {stack}",
+                              StackName=stack, **extra)  # fmt: skip
+            found += [item["ChangeSetId"] for item in page.get("Summaries", [])]
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def delete_change_set(self, change_set_id: str) -> bool:
+        """False when the change set no longer exists (nothing to delete)."""
+        try:
+            self._call("delete_change_set", "delete change set", ChangeSetName=change_set_id)
+        except Exception as err:
+            if _missing(err):
+                return False
+            raise
+        return True
 
     def execute_change_set(self, change_set_id: str) -> None:
         self._call("execute_change_set", "execute change set", ChangeSetName=change_set_id)

@@ -15,9 +15,12 @@ said, with the command that removes it, and never hides the error that caused it
 Ctrl-C the interruption carries those words (:class:`~deployer.errors.Interrupted`).
 
 Another operation can get to the stack first (two ``up`` started at once from nothing): a
-CREATE change set then meets ``AlreadyExistsException``, or the execution finds the change
-set no longer executable. Either is refused (exit 3), naming the stack's state, instead of
-surfacing as CloudFormation's raw error.
+CREATE change set then meets ``AlreadyExistsException``, or joins the other run's
+``REVIEW_IN_PROGRESS`` stack, and its execution finds the change set gone or no longer
+executable (executing one change set deletes a stack's others). Each is refused (exit 3),
+naming the stack's state, instead of surfacing as CloudFormation's raw error; no run ever
+makes a second stack of the name. A cleanup never deletes a ``REVIEW_IN_PROGRESS`` stack
+that still holds another run's change set, even one this run believed it made.
 """
 
 from __future__ import annotations
@@ -157,7 +160,7 @@ def start_execution(rt: Runtime, change_set: ChangeSetRef, deadline: Deadline) -
     try:
         rt.stacks.execute_change_set(change_set.change_set_id)
     except AwsCallError as err:
-        if err.code == "InvalidChangeSetStatus":
+        if err.code in ("InvalidChangeSetStatus", "ChangeSetNotFound"):
             raise got_there_first(rt, "about to execute its change set") from err
         if not err.failure.maybe_done:
             raise
@@ -173,10 +176,11 @@ class Cleanup:
     """What a discard removed, and what it left with the command that removes it."""
 
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # not ours alone: said, never removed
     left: list[tuple[str, str, str]] = field(default_factory=list)  # (what, why, command)
 
     def lines(self) -> list[str]:
-        done = [f"removed {what}" for what in self.removed]
+        done = [f"removed {what}" for what in self.removed] + self.kept
         return done + [f"could not remove {what}: {why}; remove it yourself: {command}"
                        for what, why, command in self.left]  # fmt: skip
 
@@ -218,8 +222,10 @@ def discard(rt: Runtime, change_set: ChangeSetRef) -> Cleanup:
     """Delete the change set and the REVIEW_IN_PROGRESS stack this run made (best effort)."""
     cs_id, region, cleanup = change_set.change_set_id, rt.config.region, Cleanup()
     try:
-        rt.stacks.delete_change_set(cs_id)
-        cleanup.removed.append(f"change set {cs_id}")
+        if rt.stacks.delete_change_set(cs_id):
+            cleanup.removed.append(f"change set {cs_id}")
+        else:
+            cleanup.kept.append(f"change set {cs_id} was already gone")
     except DeployError as err:
         command = f"aws cloudformation delete-change-set --change-set-name {cs_id}"
         command += f" --region {region}"
@@ -229,9 +235,15 @@ def discard(rt: Runtime, change_set: ChangeSetRef) -> Cleanup:
     stack_id = change_set.stack_id
     try:
         stack = rt.stacks.describe(stack_id)
-        if stack is not None and stack.status == "REVIEW_IN_PROGRESS":
-            rt.stacks.delete_stack(stack.stack_id)
-            cleanup.removed.append(f"the empty stack {stack.name} (REVIEW_IN_PROGRESS) it made")
+        if stack is None or stack.status != "REVIEW_IN_PROGRESS":
+            return cleanup
+        others = [c for c in rt.stacks.change_set_ids(stack.stack_id) if c != cs_id]
+        if others:  # another run's CREATE change set joined the stack: it is not ours alone
+            cleanup.kept.append(f"kept the empty stack {stack.name} (REVIEW_IN_PROGRESS): "
+                                f"it also holds {', '.join(others)} of another run")  # fmt: skip
+            return cleanup
+        rt.stacks.delete_stack(stack.stack_id)
+        cleanup.removed.append(f"the empty stack {stack.name} (REVIEW_IN_PROGRESS) it made")
     except DeployError as err:
         command = f"aws cloudformation delete-stack --stack-name {stack_id} --region {region}"
         cleanup.left.append((f"stack {stack_id}", err.message, command))
@@ -239,7 +251,9 @@ def discard(rt: Runtime, change_set: ChangeSetRef) -> Cleanup:
 
 
 def report(rt: Runtime, cleanup: Cleanup) -> None:
-    """A failed cleanup's warnings (a successful one is silent: nothing is left to do)."""
+    """What a cleanup kept, and its warnings (a complete one is silent: nothing is left)."""
+    for line in cleanup.kept:
+        rt.progress.line(line)
     for what, why, command in cleanup.left:
         rt.progress.line(f"warning: could not remove {what}: {why}")
         rt.progress.line(f"  remove it yourself: {command}")

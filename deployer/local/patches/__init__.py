@@ -35,6 +35,7 @@ REGISTRY: tuple[str, ...] = (
     "stack_execution",
     "retain_except_on_create",
     "change_sets",
+    "change_set_lookups",
     "termination_protection",
     "cfn_model_fixes",
     "s3_public_access",

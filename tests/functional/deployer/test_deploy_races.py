@@ -96,6 +96,54 @@ def test_a_change_set_another_operation_made_obsolete_is_refused_and_removed(
         "change set: it is CREATE_IN_PROGRESS" in result.stderr  # fmt: skip
 
 
+def test_a_change_set_removed_by_another_runs_execution_is_refused_not_a_failure(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    # Both runs joined one REVIEW_IN_PROGRESS stack; the other executed first, which deletes
+    # every other change set of the stack: this run's is gone.
+    up_to_execution(cfn)
+    gone = f"ChangeSet [{CS_ID}] does not exist"
+    cfn.error("execute_change_set", "ChangeSetNotFound", gone, status=404)
+    cfn.describe(stack("CREATE_IN_PROGRESS"))
+    cfn.error("delete_change_set", "ChangeSetNotFound", gone, status=404)
+    cfn.add("describe_stacks", {"Stacks": [stack("CREATE_IN_PROGRESS")]}, {"StackName": ROOT_ID})
+
+    result = stubbed("up", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 3, result.output
+    assert "another operation got to disa-dev first while this run was about to execute its " \
+        "change set: it is CREATE_IN_PROGRESS" in result.stderr  # fmt: skip
+    assert "this run executed nothing" in result.stderr
+    assert f"change set {CS_ID} was already gone" in result.stderr
+    assert "could not remove" not in result.stderr and "DeleteStack" not in cfn.calls
+    assert json.loads(result.stdout)["exit_code"] == 3
+
+
+def test_a_cleanup_keeps_a_review_stack_that_holds_another_runs_change_set(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    # This run saw no stack, so it believes its CREATE change set made disa-dev; another run's
+    # change set joined the same REVIEW_IN_PROGRESS stack, and deleting the stack would
+    # delete that run's change set under it.
+    theirs = CS_ID.replace("cs-1", "cs-theirs")
+    cfn.store_ready()
+    cfn.missing()
+    cfn.create_change_set("CREATE")
+    cfn.fail("describe_change_set", KeyboardInterrupt())
+    cfn.add("delete_change_set", {}, {"ChangeSetName": CS_ID})
+    cfn.add("describe_stacks", {"Stacks": [stack("REVIEW_IN_PROGRESS")]}, {"StackName": ROOT_ID})
+    cfn.add("list_change_sets", {"Summaries": [{"ChangeSetId": theirs}]}, {"StackName": ROOT_ID})
+
+    result = stubbed("up", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 130, result.output
+    assert f"removed change set {CS_ID}" in result.stderr.splitlines()
+    assert "kept the empty stack disa-dev (REVIEW_IN_PROGRESS): it also holds " \
+        f"{theirs} of another run" in result.stderr  # fmt: skip
+    assert "DeleteStack" not in cfn.calls
+    cfn.assert_done()
+
+
 def test_plan_never_deletes_a_failed_stack_and_cannot_save_a_plan_for_it(
     stubbed: Cli, cfn: CfnScript, tmp_path: object
 ) -> None:

@@ -40,7 +40,7 @@ NO_CHANGES = "The submitted information didn't contain changes."
 
 @pytest.fixture
 def cfn() -> Iterator[Any]:
-    with mock_aws(), installed("change_sets", "termination_protection"):
+    with mock_aws(), installed("change_sets", "change_set_lookups", "termination_protection"):
         yield boto3.client("cloudformation", region_name="us-east-1")
 
 
@@ -134,6 +134,32 @@ def test_executing_a_change_set_removes_the_stacks_other_change_sets(cfn: Any) -
     executed = cfn.describe_change_set(ChangeSetName=second["ChangeSetId"])
     assert executed["ExecutionStatus"] == "EXECUTE_COMPLETE"
     assert cfn.describe_change_set(ChangeSetName=elsewhere)["Status"] == "CREATE_COMPLETE"
+
+
+def test_a_change_set_that_is_gone_is_change_set_not_found_for_every_call(cfn: Any) -> None:
+    deployed(cfn, Attempts="5")
+    first = change_set(cfn, "first", Attempts="6")["ChangeSetId"]
+    second = change_set(cfn, "second", Attempts="7")["ChangeSetId"]
+    cfn.execute_change_set(ChangeSetName=second)  # removes the stack's other change sets
+
+    for call in (cfn.describe_change_set, cfn.execute_change_set, cfn.delete_change_set):
+        with pytest.raises(ClientError) as raised:
+            call(ChangeSetName=first)
+        error = raised.value.response["Error"]
+        assert error["Code"] == "ChangeSetNotFound", call
+        assert error["Message"] == f"ChangeSet [{first}] does not exist"
+
+
+def test_list_change_sets_lists_only_the_named_stacks(cfn: Any) -> None:
+    deployed(cfn, Attempts="5")
+    mine = change_set(cfn, "mine", Attempts="6")["ChangeSetId"]
+    cfn.create_change_set(StackName="elsewhere", ChangeSetName="theirs", ChangeSetType="CREATE",
+                          TemplateBody=TEMPLATE)  # fmt: skip
+    stack_id = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackId"]
+
+    for name in ("s", stack_id):
+        listed = cfn.list_change_sets(StackName=name)["Summaries"]
+        assert [c["ChangeSetId"] for c in listed] == [mine]
 
 
 def test_get_template_of_a_change_set_is_the_change_sets_template(cfn: Any) -> None:
