@@ -78,18 +78,32 @@ def create_change_set(
         raise
     draft = ChangeSetRef(made.change_set_id, kind, made.stack_id or name, made_stack)
     with ChangeSetScope(rt, draft):
-        info = wait_for_change_set(rt, draft.change_set_id, deadline)
-        if info.status == "FAILED":
-            if change_set_has_no_changes(info.reason):
-                report(rt, discard(rt, draft))
+        try:
+            info = wait_for_change_set(rt, draft.change_set_id, deadline)
+            if info.status == "FAILED":
+                _fail_unless_empty(rt, info, draft, deadline)
                 return None
-            path, reason = explain_failure(rt, info, deadline, name)
-            raise DeployFailedError(
-                f"change set for {name} failed in {path}: {reason}",
-                hint="nothing was executed; fix the template or parameters and run again",
-            )
-        tree = read_tree(rt, info, deadline)
+            tree = read_tree(rt, info, deadline)
+        except AwsCallError as err:
+            if err.code == "ChangeSetNotFound":  # another run's execution removed it
+                raise got_there_first(rt, f"reading change set {change_set_name}") from err
+            raise
     return MadeChangeSet(draft, tree)
+
+
+def _fail_unless_empty(
+    rt: Runtime, info: ChangeSetInfo, draft: ChangeSetRef, deadline: Deadline
+) -> None:
+    """A change set with no changes is removed; any other failure is raised."""
+    if change_set_has_no_changes(info.reason):
+        report(rt, discard(rt, draft))
+        return
+    name = rt.config.stack_name
+    path, reason = explain_failure(rt, info, deadline, name)
+    raise DeployFailedError(
+        f"change set for {name} failed in {path}: {reason}",
+        hint="nothing was executed; fix the template or parameters and run again",
+    )
 
 
 def read_tree(rt: Runtime, info: ChangeSetInfo, deadline: Deadline) -> tuple[ChangeNode, ...]:

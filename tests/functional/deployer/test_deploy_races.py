@@ -10,6 +10,7 @@ from cfn_script import (
     CS_ID,
     OLD_ID,
     ROOT_ID,
+    STORE_ID,
     CfnScript,
     cleanup_of_a_created_stack,
     stack,
@@ -119,6 +120,28 @@ def test_a_change_set_removed_by_another_runs_execution_is_refused_not_a_failure
     assert json.loads(result.stdout)["exit_code"] == 3
 
 
+def test_a_change_set_removed_while_it_is_read_is_refused_not_a_failure(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    # The other run executed its change set while this one waited for its own to be made.
+    cfn.store_ready()
+    cfn.missing()
+    cfn.create_change_set("CREATE")
+    gone = f"ChangeSet [{CS_ID}] does not exist"
+    cfn.error("describe_change_set", "ChangeSetNotFound", gone, status=404)
+    cfn.describe(stack("CREATE_IN_PROGRESS"))
+    cfn.error("delete_change_set", "ChangeSetNotFound", gone, status=404)
+    cfn.add("describe_stacks", {"Stacks": [stack("CREATE_IN_PROGRESS")]}, {"StackName": ROOT_ID})
+
+    result = stubbed("up", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 3, result.output
+    assert "another operation got to disa-dev first while this run was reading change set " \
+        "disa-deploy-" in result.stderr  # fmt: skip
+    assert ": it is CREATE_IN_PROGRESS; this run executed nothing" in result.stderr
+    cfn.assert_done()
+
+
 def test_a_cleanup_keeps_a_review_stack_that_holds_another_runs_change_set(
     stubbed: Cli, cfn: CfnScript
 ) -> None:
@@ -141,6 +164,24 @@ def test_a_cleanup_keeps_a_review_stack_that_holds_another_runs_change_set(
     assert "kept the empty stack disa-dev (REVIEW_IN_PROGRESS): it also holds " \
         f"{theirs} of another run" in result.stderr  # fmt: skip
     assert "DeleteStack" not in cfn.calls
+    cfn.assert_done()
+
+
+def test_a_store_another_run_is_creating_is_waited_for_and_used(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    cfn.missing("disa-dev-artifacts")
+    exists = "Stack [disa-dev-artifacts] already exists"
+    cfn.error("create_stack", "AlreadyExistsException", exists)
+    cfn.describe(stack("CREATE_IN_PROGRESS", STORE_ID, "disa-dev-artifacts"))
+    cfn.store_ready()
+
+    result = stubbed("package", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 0, result.output
+    assert "another run created disa-dev-artifacts first: waiting for it" in result.stderr
+    assert "disa-dev-artifacts is CREATE_IN_PROGRESS: waiting for it to settle" in result.stderr
+    assert json.loads(result.stdout)["counts"]["uploaded"] > 0
     cfn.assert_done()
 
 
