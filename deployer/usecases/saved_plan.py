@@ -57,28 +57,31 @@ def read_plan(rt: Runtime, path: Path) -> Plan:
 
 
 def deploy_saved(rt: Runtime, path: Path, options: DeployOptions, review: Review) -> DeployOutcome:
+    """Check, then execute; Ctrl-C before execution keeps the reviewed change set, and says so."""
     plan = read_plan(rt, path)
     started = rt.clock()
-    staged = stage(rt, create_store=False)
-    stale = tree_moved(plan, staged)
-    wrong, pkg = verify(rt, staged) if not stale else ([], None)
-    stale += [f"{name} is not in the bucket as the plan left it" for name in wrong]
-    _refuse_if(rt, path, stale)
-    assert pkg is not None
-    desired = desired_state(rt, pkg)
-    stale = env_moved(plan, desired.parameters, desired.no_echo, desired.tags, desired.protection)
-    stack = rt.stacks.describe(rt.config.stack_name)
-    stale += stack_moved(rt, plan, stack)
-    deadline = Deadline.start(rt, options.timeout)
-    if plan.change_set is not None and not stale:
-        stale += change_set_moved(rt, plan, plan.change_set, deadline)
-    _refuse_if(rt, path, stale)
-    durations = {"package": round(rt.clock() - started, 3)}
-    review(plan)
-    guard(rt, plan, options)
-    if plan.action is StackAction.NOOP:
-        return DeployOutcome(plan, pkg.counts(), dict(stack.outputs) if stack else {}, durations)
     with ChangeSetScope(rt, plan.change_set, owned=False) as scope:
+        staged = stage(rt, create_store=False)
+        stale = tree_moved(plan, staged)
+        wrong, pkg = verify(rt, staged) if not stale else ([], None)
+        stale += [f"{name} is not in the bucket as the plan left it" for name in wrong]
+        _refuse_if(rt, path, stale)
+        assert pkg is not None
+        desired = desired_state(rt, pkg)
+        stale = env_moved(plan, desired.parameters, desired.no_echo, desired.tags,
+                          desired.protection)  # fmt: skip
+        stack = rt.stacks.describe(rt.config.stack_name)
+        stale += stack_moved(rt, plan, stack)
+        deadline = Deadline.start(rt, options.timeout)
+        if plan.change_set is not None and not stale:
+            stale += change_set_moved(rt, plan, plan.change_set, deadline)
+        _refuse_if(rt, path, stale)
+        durations = {"package": round(rt.clock() - started, 3)}
+        review(plan)
+        guard(rt, plan, options)
+        if plan.action is StackAction.NOOP:
+            outputs = dict(stack.outputs) if stack else {}
+            return DeployOutcome(plan, pkg.counts(), outputs, durations)
         outputs = execute_plan(rt, plan, desired, deadline, scope)
     durations["deploy"] = round(rt.clock() - started, 3)
     return DeployOutcome(plan, pkg.counts(), outputs, durations, executed=True)

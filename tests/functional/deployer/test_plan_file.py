@@ -254,3 +254,40 @@ def test_a_first_create_someone_else_completed_is_refused(run: Cli, saved: Path)
 
     assert result.exit_code == 3, result.output
     assert "is stale: disa-dev is now CREATE_COMPLETE" in result.stderr
+
+
+class InterruptAt(CallLog):
+    """Ctrl-C at the first call of ``operation`` (through botocore's before-call hook)."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__()
+        self.operation = operation
+
+    def record(self, service: str, operation: str) -> None:
+        super().record(service, operation)
+        if operation == self.operation:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_a_saved_plan_is_checked_keeps_the_reviewed_change_set(
+    run: Cli, clock: FakeClock, saved: Path
+) -> None:
+    run("up", "--env", "dev")
+    assert run("plan", "--env", "dev", "--parameter", "MaxAttempts=4",
+               "--save", str(saved)).exit_code == 0  # fmt: skip
+    change_set = planned_change_set(saved)
+    log = InterruptAt("DescribeChangeSet")
+
+    result = run("up", "--env", "dev", "--parameter", "MaxAttempts=4", "--plan", str(saved),
+                 "--output", "json", edge=counting_edge(clock, log))  # fmt: skip
+
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert "interrupted (Ctrl-C): disa-deploy stopped before executing anything in " \
+        "CloudFormation" in lines  # fmt: skip
+    assert f"kept the reviewed change set {change_set}: nothing was executed, run the same " \
+        "`up --plan` again" in lines  # fmt: skip
+    assert "carries on" not in result.stderr
+    assert log.count("ExecuteChangeSet") == 0 and log.count("DeleteChangeSet") == 0
+    kept = cloudformation().describe_change_set(ChangeSetName=change_set)
+    assert (kept["Status"], kept["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
