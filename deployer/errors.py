@@ -79,11 +79,15 @@ class CallFailure(enum.Enum):
 
 
 class AwsCallError(DeployFailedError):
-    """An AWS call that did not succeed; the message names the call and its endpoint."""
+    """An AWS call that did not succeed; the message names the call and its endpoint.
+    ``code`` is AWS's error code when AWS answered with one (``AlreadyExistsException``)."""
 
-    def __init__(self, message: str, hint: str | None = None, *, failure: CallFailure) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, failure: CallFailure, code: str = ""
+    ) -> None:
         super().__init__(message, hint)
         self.failure = failure
+        self.code = code
 
 
 class AwsUnreachableError(AwsCallError):
@@ -100,6 +104,15 @@ class InternalError(DeployError):
 
 class WaitTimeoutError(DeployError):
     exit_code = ExitCode.TIMEOUT
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, after the tool undid what it had made before executing anything; ``notes``
+    say what it removed, or left and how to remove it."""
+
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__()
+        self.notes = notes
 
 
 class EmulatorError(DeployError):

@@ -1,10 +1,15 @@
-"""What a use case is given: the resolved env, the gateways, the UI, time and sleep.
+"""What a use case is given: the resolved env, the gateways, a progress port, time and sleep.
 
 Built once per command by :func:`deployer.wiring.connect`; use cases take a
 :class:`Runtime` and never create clients, read the clock or sleep on their own, so tests
 drive them with moto or Stubber clients, a fake clock and a sleep that only advances it.
 ``clock`` measures durations (monotonic); ``wall_clock`` is the epoch time that log
 windows and retry due times are compared with.
+
+Use cases return result values and report only *progress* while they run, through
+:class:`Progress` (lines and stack events, which the output layer renders on stderr). ``ui``
+is for the command bodies in :mod:`deployer.cli`, which render results and the JSON
+summary; no use case touches it (a test holds them to that).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from deployer.cfn.diagnosis import PathEvent
 from deployer.config.environment import EnvConfig
 from deployer.config.project import Project
 from deployer.gateways.cloudformation import StackGateway
@@ -38,6 +44,14 @@ class Emulator(Protocol):
     ) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class Progress:
+    """The narrow port through which a running use case reports: a line, a stack event."""
+
+    line: Callable[[str], None]
+    event: Callable[[PathEvent], None]
+
+
 @dataclass
 class Runtime:
     config: EnvConfig
@@ -58,6 +72,7 @@ class Runtime:
     functions: FunctionGateway
     # (the project's run code, the retry function's environment) -> gateway
     runs_for: Callable[[RunCode, Mapping[str, str]], RunGateway]
+    progress: Progress
     emulator: Emulator | None = None
 
     @property

@@ -23,8 +23,8 @@ from deployer.gateways.logs import LogGateway
 from deployer.gateways.runs import FunctionGateway, RunCode, RunGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
-from deployer.runtime import Emulator, Runtime
-from deployer.ui.output import UI, Confirm, terminal_confirm
+from deployer.runtime import Emulator, Progress, Runtime
+from deployer.ui.output import UI, Confirm, render_event, terminal_confirm
 
 AWS_POLL_SECONDS = 5.0
 LOCAL_POLL_SECONDS = 0.25
@@ -105,5 +105,6 @@ def connect(
         wall_clock=edge.wall_clock,
         functions=FunctionGateway(clients.lambda_),
         runs_for=runs_for,
+        progress=Progress(ui.progress, lambda item: ui.progress(render_event(item))),
         emulator=edge.emulator if config.local else None,
     )

@@ -2,10 +2,12 @@
 
 Usage: python .github/scripts/plan_summary.py SUMMARY.json [...] >> "$GITHUB_STEP_SUMMARY"
 
-Each summary becomes a heading with the outcome (changes, no changes, or the error and
-exit code) and the change tree: one line per resource, nested stacks indented under their
-stack, replacements called out. A missing or unreadable file is reported, not fatal, so a
-failed plan still leaves a readable summary.
+Each summary becomes a heading with the outcome (the plan's action, no changes, or the
+error and exit code), the change tree (one line per resource, nested stacks indented under
+their stack, replacements called out) and every parameter, tag and termination-protection
+value that changes, old -> new: a change of values only is shown, never "No changes". A
+missing or unreadable file is reported, not fatal, so a failed plan still leaves a readable
+summary.
 """
 
 from __future__ import annotations
@@ -32,6 +34,28 @@ def render_changes(changes: list[dict[str, Any]], depth: int = 0) -> list[str]:
     return lines
 
 
+def render_values(plan: dict[str, Any]) -> list[str]:
+    """Parameters, tags and termination protection that change (old -> new)."""
+    lines: list[str] = []
+    for title, key in (("Parameters", "parameters"), ("Tags", "tags")):
+        changes = plan.get(key) or []
+        if changes:
+            lines += ["", f"{title} (deployed -> this deploy):", ""]
+        for change in changes:
+            old, new = _shown(change.get("old")), _shown(change.get("new"))
+            lines.append(f"- `{change.get('name', '')}`: {old} -> {new}")
+            lines += [f"  - reaches {where}" for where in change.get("touches") or []]
+    protection = plan.get("termination_protection")
+    if protection:
+        old, new = protection.get("old"), protection.get("new")
+        lines += ["", f"Termination protection: {old} -> {new}"]
+    return lines
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else f"`{value}`"
+
+
 def render_summary(path: Path) -> str:
     title = f"### disa-deploy plan: {path.stem}"
     try:
@@ -42,15 +66,23 @@ def render_summary(path: Path) -> str:
     if summary.get("exit_code", 0) != 0:
         error = summary.get("error") or "(no message)"
         return f"{title}\n\nFailed with exit code {summary['exit_code']}: {error}\n"
-    changes = summary.get("details", {}).get("changes") or []
-    if not summary.get("changed") or not changes:
+    details = summary.get("details", {})
+    plan = details.get("plan") or {}
+    changes = details.get("changes") or []
+    values = render_values(plan)
+    if plan.get("action") == "NOOP" or not (summary.get("changed") or changes or values):
         return f"{title}\n\nNo changes: the environment already matches this tree.\n"
-    counts = ", ".join(
-        f"{k.removeprefix('changes_')} {v}"
-        for k, v in sorted(summary.get("counts", {}).items())
-        if k.startswith("changes_")
-    )
-    return "\n".join([title, "", f"Changes ({counts}):", "", *render_changes(changes), ""])
+    lines = [title, ""]
+    if plan.get("action"):
+        lines += [f"Action: {plan['action']}" + (f" ({plan['note']})" if plan.get("note") else "")]
+    if changes:
+        counts = ", ".join(
+            f"{k.removeprefix('changes_')} {v}"
+            for k, v in sorted(summary.get("counts", {}).items())
+            if k.startswith("changes_")
+        )
+        lines += ["", f"Changes ({counts}):", "", *render_changes(changes)]
+    return "\n".join([*lines, *values, ""])
 
 
 def main(argv: list[str]) -> int:

@@ -44,6 +44,18 @@ class ChangeNode:
             "children": [c.as_dict() for c in self.children],
         }
 
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ChangeNode:
+        """The inverse of :meth:`as_dict` (a saved plan's tree); KeyError if a field is missing."""
+        return cls(
+            path=str(raw["stack"]),
+            action=str(raw["action"]),
+            logical_id=str(raw["logical_id"]),
+            resource_type=str(raw["type"]),
+            replacement=str(raw["replacement"]),
+            children=tuple(cls.from_dict(child) for child in raw["children"]),
+        )
+
 
 def build_tree(
     path: str, changes: Sequence[Mapping[str, Any]], fetch: FetchChanges
@@ -78,6 +90,13 @@ def walk(nodes: Sequence[ChangeNode]) -> list[ChangeNode]:
 
 def refused_changes(nodes: Sequence[ChangeNode]) -> list[ChangeNode]:
     return [n for n in walk(nodes) if n.resource_type in STATEFUL_TYPES and n.destructive]
+
+
+def describe_refusal(nodes: Sequence[ChangeNode]) -> str:
+    """The stateful changes the guard refuses, one per line (the refusal's message)."""
+    rows = [f"  {n.path}: {n.action} {n.logical_id} ({n.resource_type}) "
+            f"replacement={n.replacement or '-'}" for n in nodes]  # fmt: skip
+    return "\n".join(["refusing to replace or remove stateful resources:", *rows])
 
 
 def count_actions(nodes: Sequence[ChangeNode]) -> dict[str, int]:

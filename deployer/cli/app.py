@@ -37,7 +37,7 @@ from deployer.config.environment import (
     resolve_env_name,
 )
 from deployer.config.project import Project, find_project
-from deployer.errors import DeployError, DeployFailedError, ExitCode
+from deployer.errors import DeployError, DeployFailedError, ExitCode, Interrupted
 from deployer.findings import InvalidTreeError, Severity
 from deployer.runtime import Runtime
 from deployer.ui.findings import render_check_summary, render_findings
@@ -189,9 +189,10 @@ def _run(command: str, common: Common, act: Callable[[_Session], None]) -> None:
         if common.debug:
             raise
         _report_error(ui, summary, err)
-    except (KeyboardInterrupt, click.Abort):  # with --debug too: the words matter more here
+    except (KeyboardInterrupt, click.Abort) as err:  # with --debug too: the words matter more
         summary.exit_code, summary.error = int(ExitCode.INTERRUPTED), "interrupted"
-        for line in interrupted_lines(command, session.config):
+        notes = err.notes if isinstance(err, Interrupted) else None
+        for line in interrupted_lines(command, session.config, notes):
             ui.progress(line)
     except Exception as err:  # a bug: say so plainly, keep the traceback one flag away
         if common.debug:

@@ -50,7 +50,7 @@ Exit codes:
   2    bad command line, config, credentials or emulator problem;
        validate's findings (an error in the tree or the env's values)
   3    refused by pre-flight: wrong account, stack state, replacement,
-       protected env
+       protected env, a stale saved plan, another run got there first
   4    deploy failed: AWS tried and the stack failed (or the smoke message did)
   5    timeout: a stack did not settle in time
   130  interrupted (Ctrl-C): CloudFormation carries on with what it started
@@ -109,28 +109,35 @@ UP = CommandHelp(
 Package and deploy (create or update) the env's stack.
 
 Checks the tree first (as `validate` does; exit 2 on an error, before the emulator
-starts or any AWS call). Shows the change set as a tree, executes it and follows every
-nested stack's events;
-prints the outputs, or the root cause of a failure (exit 4). When nothing changed, no
-change set is created (exit 0). Replacing or removing tables, keys or buckets is refused
-(exit 3) unless --allow-replace. On the local env the emulator is started first.
+starts or any AWS call). Shows the plan (the change set as a tree, and every parameter
+and tag that changes, old -> new), executes it and follows every nested stack's events;
+prints the outputs, or the root cause of a failure (exit 4). Only when the deployed
+template, every parameter (defaults included), the tags and termination protection all
+match is nothing done ("no changes", exit 0). Replacing or removing tables, keys or
+buckets is refused (exit 3) unless --allow-replace. With --plan FILE it executes exactly
+the change set `plan --save FILE` kept, and refuses (exit 3) if anything moved since.
+On the local env the emulator is started first.
 
 \b
 Examples:
   disa-deploy up
   disa-deploy up --env dev --smoke
   disa-deploy up --env dev --output json --timeout 30m
+  disa-deploy up --env prod --plan plan.json
 """,
 )
 
 PLAN = CommandHelp(
     "Show the change set an `up` would execute.",
     """\
-Show the change set an `up` would execute; never execute it.
+Show what an `up` would do; never execute it.
 
 Checks the tree first (as `validate` does), packages (uploads are content-addressed, so
-this is safe), creates the change set, prints
-it as a tree and deletes it again. --save writes it as JSON for review.
+this is safe), creates the change set and prints the plan: the action (CREATE, UPDATE,
+RECREATE or NOOP), the change set as a tree, and every parameter (with the resources it
+reaches), tag and termination-protection value that changes, old -> new. Then deletes
+the change set, unless --save FILE: that keeps it and writes the plan, which
+`up --plan FILE` executes exactly.
 
 \b
 Example:

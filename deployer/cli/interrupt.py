@@ -4,7 +4,9 @@ Stopping disa-deploy does not stop CloudFormation: a change set being executed, 
 being deleted or an artifact store being created carries on (and completes or rolls back)
 whatever happens to the process that asked for it. The words below say so plainly and give
 the command to watch it; ``up`` waits for a stack still in progress, so running it again is
-safe. Exit code 130 (128 + SIGINT), as shells report a process stopped by Ctrl-C.
+safe. Exit code 130 (128 + SIGINT), as shells report a process stopped by Ctrl-C. Stopped
+before its change set executed, ``plan``/``up`` first removes what it made and says exactly
+what it removed or left (:class:`~deployer.errors.Interrupted`'s notes).
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ from __future__ import annotations
 from deployer.config.environment import DEFAULT_ENV, EnvConfig
 
 
-def interrupted_lines(command: str, config: EnvConfig | None) -> list[str]:
+def interrupted_lines(
+    command: str, config: EnvConfig | None, notes: list[str] | None = None
+) -> list[str]:
+    """``notes``: what the command undid before executing anything (its change set...)."""
     lines = ["interrupted (Ctrl-C): disa-deploy stopped"]
     if config is None:
         return [*lines, "nothing was started: the environment was not loaded yet"]
     flag = "" if config.name == DEFAULT_ENV else f" --env {config.name}"
+    if notes is not None:
+        return [f"{lines[0]} before executing anything in CloudFormation", *notes,
+                f"follow it: disa-deploy status{flag}"]  # fmt: skip
     service = "the emulator's CloudFormation" if config.local else "CloudFormation"
     stack, store = config.stack_name, config.artifact_stack_name
     carries_on = {

@@ -6,10 +6,12 @@ emulator starts or any AWS call (and ``package`` checks again, from the same res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from deployer.cfn.plan import Plan
 from deployer.cli.app import (
     Common,
     command,
@@ -26,10 +28,29 @@ from deployer.config.project import Project
 from deployer.findings import InvalidTreeError
 from deployer.runtime import Runtime
 from deployer.ui.findings import render_check_summary, render_findings
-from deployer.ui.output import UI, Summary, render_mapping, render_next_steps
-from deployer.usecases.deploy import DEPLOY_TIMEOUT_SECONDS, DeployOptions, deploy
-from deployer.usecases.destroy import DESTROY_TIMEOUT_SECONDS, DestroyOptions, destroy
+from deployer.ui.output import UI, Summary, render_next_steps
+from deployer.ui.ship import (
+    deploy_summary,
+    destroy_summary,
+    package_summary,
+    plan_summary,
+    render_destroyed,
+    render_nothing_to_destroy,
+    render_outputs,
+    render_package,
+    render_plan,
+    render_targets,
+)
+from deployer.usecases.deploy import DEPLOY_TIMEOUT_SECONDS, DeployOptions, deploy, plan_deploy
+from deployer.usecases.destroy import (
+    DESTROY_TIMEOUT_SECONDS,
+    DestroyOptions,
+    destroy,
+    find_targets,
+    require_consent,
+)
 from deployer.usecases.package import package
+from deployer.usecases.saved_plan import deploy_saved
 from deployer.usecases.validate import validate
 from deployer.wiring import Edge
 
@@ -58,11 +79,8 @@ def validate_command(common: Common) -> None:
 def package_command(common: Common) -> None:
     def body(rt: Runtime, summary: Summary) -> None:
         result = package(rt)
-        summary.changed = bool(result.uploaded)
-        summary.counts.update(result.counts())
-        summary.details["packaged_template"] = str(rt.project.state_dir(rt.config.name))
-        rt.ui.result(f"packaged: {len(result.uploaded)} uploaded, {len(result.skipped)} skipped, "
-                     f"{result.bytes_uploaded} bytes -> s3://{result.store.bucket}")  # fmt: skip
+        package_summary(result, summary, rt.project.state_dir(rt.config.name))
+        rt.ui.result(render_package(result))
 
     run("package", common, body, gate=True)
 
@@ -77,13 +95,22 @@ def package_command(common: Common) -> None:
 @click.option("--timeout", type=DURATION, default=show_duration(DEPLOY_TIMEOUT_SECONDS),
               show_default=True,
               help="How long to wait for the stack: seconds, or 90s, 15m, 1h.")  # fmt: skip
-def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float) -> None:
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Execute exactly this saved plan (`plan --save FILE`); refused (exit 3) "
+              "if the stack, the tree or the env changed since.")  # fmt: skip
+def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float,
+               plan_file: Path | None) -> None:  # fmt: skip
     def body(rt: Runtime, summary: Summary) -> None:
         options = DeployOptions(allow_replace=allow_replace, timeout=timeout)
-        outcome = deploy(rt, options, summary)
-        summary.changed, summary.outputs = outcome.changed, outcome.outputs
-        if not outcome.changed and outcome.outputs:
-            rt.ui.result(render_mapping("Outputs", outcome.outputs))
+        review = _reviewer(rt, summary)
+        if plan_file is None:
+            outcome = deploy(rt, options, review)
+        else:
+            outcome = deploy_saved(rt, plan_file, options, review)
+        deploy_summary(outcome, summary)
+        outputs = render_outputs(outcome)
+        if outputs is not None:
+            rt.ui.result(outputs)
         if smoke:
             smoke_after_up(rt, outcome.outputs, summary)
         env_flag = "" if rt.config.name == DEFAULT_ENV else f" --env {rt.config.name}"
@@ -95,15 +122,28 @@ def up_command(common: Common, allow_replace: bool, smoke: bool, timeout: float)
 @command("plan")
 @common_options
 @parameter_option
-@click.option(
-    "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan as JSON."
-)
+@click.option("--save", type=click.Path(path_type=Path, dir_okay=False),
+              help="Keep the change set; write the plan here, for `up --plan`.")  # fmt: skip
 @click.option("--allow-replace", is_flag=True, help="Do not fail on stateful replacements.")
 def plan_command(common: Common, save: Path | None, allow_replace: bool) -> None:
     def body(rt: Runtime, summary: Summary) -> None:
-        deploy(rt, DeployOptions(execute=False, allow_replace=allow_replace, save=save), summary)
+        options = DeployOptions(allow_replace=allow_replace, save=save)
+        outcome = plan_deploy(rt, options, _reviewer(rt, summary))
+        deploy_summary(outcome, summary)
+        if outcome.saved is not None:
+            rt.ui.progress(f"plan saved to {outcome.saved}; change set kept for `up --plan`")
 
     run("plan", common, body, gate=True)
+
+
+def _reviewer(rt: Runtime, summary: Summary) -> Callable[[Plan], None]:
+    """Shows the plan and records it in the summary before anything executes."""
+
+    def review(plan: Plan) -> None:
+        plan_summary(plan, summary)
+        rt.ui.result(render_plan(plan, rt.ui))
+
+    return review
 
 
 @command("destroy")
@@ -126,7 +166,15 @@ def destroy_command(common: Common, yes: bool, force_protected: bool, purge_arti
     options = DestroyOptions(yes, force_protected, purge_artifacts, timeout)
 
     def body(rt: Runtime, summary: Summary) -> None:
-        destroy(rt, options, confirm, summary)
+        targets = find_targets(rt, options)
+        if targets.stacks:
+            rt.ui.result(render_targets(rt.config, targets))
+            require_consent(rt, options, confirm)
+            outcome = destroy(rt, options, targets)
+            rt.ui.result(render_destroyed(outcome))
+            destroy_summary(outcome, summary)
+        else:
+            rt.ui.result(render_nothing_to_destroy(rt.config))
         if rt.emulator is not None:
             _stop_emulator(rt.config, rt.project, rt.ui, current_edge())
 

@@ -7,7 +7,11 @@ documented exit code and a message naming the call (service, operation, endpoint
 "a bug in disa-deploy" unless the bug is ours. ``botocore.parsers.ResponseParserError`` is
 not a ``BotoCoreError``, and a well-formed but foreign reply (an HTML page that happens to
 be XML) surfaces as a ``KeyError`` from inside botocore's parser; both are "not a valid AWS
-answer". :data:`FAMILIES` is the table the README's "When an AWS call fails" rows describe.
+answer". On the JSON protocol (DynamoDB, CloudWatch Logs, Step Functions) botocore parses a
+foreign page that answered HTTP 200 as an empty reply, indistinguishable from "no item":
+:func:`aws_call` refuses a reply whose content type is not JSON, with the same words.
+The families themselves (:data:`FAMILIES`, the table the README's "When an AWS call fails"
+rows describe) live in :mod:`deployer.gateways.families`.
 """
 
 from __future__ import annotations
@@ -20,51 +24,25 @@ from types import TracebackType
 from typing import Any
 
 import botocore.exceptions as bce
-from botocore.parsers import ResponseParserError
 
-from deployer.errors import (
-    AwsCallError,
-    AwsUnreachableError,
-    CallFailure,
-    ConfigError,
-    CredentialsError,
-    DeployError,
-    InternalError,
+from deployer.errors import AwsCallError, CallFailure, DeployError
+from deployer.gateways.families import (
+    AUTH_CODES,
+    BAD_REPLY,
+    DENIED,
+    FAMILIES,
+    OTHER,
+    REFUSED,
+    SERVER_CODES,
+    SERVER_ERROR,
+    THROTTLED,
+    THROTTLING_CODES,
+    Family,
 )
 
-AUTH_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "SignatureDoesNotMatch",
-        "UnrecognizedClientException",
-        "InvalidAccessKeyId",
-    }
-)
-# botocore's throttling codes, minus LimitExceededException (in CloudFormation a quota, not a
-# rate) and TransactionInProgressException (a DynamoDB conflict).
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
-SERVER_CODES = frozenset({"InternalFailure", "InternalError", "ServiceUnavailable"})
+__all__ = ["FAMILIES", "OTHER", "Call", "aws_call", "aws_errors", "cause_code", "family_of",
+           "translate"]  # fmt: skip
 DETAIL_LIMIT = 200
-BUG_HINT = "this is a bug in disa-deploy; rerun with --debug and report the output"
 
 
 @dataclass(frozen=True)
@@ -87,104 +65,34 @@ def call_of(client: Any, method: str) -> Call:
 
 def aws_call(client: Any, method: str, action: str, /, **params: Any) -> Any:
     """``client.<method>(**params)``, every failure translated and naming the call."""
-    with aws_errors(action, call_of(client, method)):
-        return getattr(client, method)(**params)
+    call = call_of(client, method)
+    with aws_errors(action, call):
+        reply = getattr(client, method)(**params)
+    foreign = foreign_content_type(client, reply)
+    if foreign is not None:
+        raise AwsCallError(
+            f"{action}: {call}: {BAD_REPLY.name}: HTTP 200 with content type {foreign}, not JSON",
+            BAD_REPLY.hint,
+            failure=CallFailure.BAD_REPLY,
+        )
+    return reply
 
 
-@dataclass(frozen=True)
-class Family:
-    """A group of botocore exception classes that fail the same way for a user."""
-
-    name: str
-    classes: tuple[type[BaseException], ...]
-    error: type[DeployError]  # its exit_code is the family's exit code
-    failure: CallFailure | None  # for AwsCallError families: how the call failed
-    hint: str
-
-    @property
-    def exit_code(self) -> int:
-        return int(self.error.exit_code)
+def foreign_content_type(client: Any, reply: Any) -> str | None:
+    """The content type of a JSON-protocol reply that is not JSON (an HTML page, say)."""
+    if client.meta.service_model.protocol != "json" or not isinstance(reply, dict):
+        return None
+    headers = reply.get("ResponseMetadata", {}).get("HTTPHeaders")
+    if not headers:  # no HTTP exchange to judge (botocore's Stubber)
+        return None
+    content_type = str(headers.get("content-type", ""))
+    return None if "json" in content_type.lower() else content_type or "(none)"
 
 
-CREDENTIALS = Family(
-    "credentials",
-    (bce.NoCredentialsError, bce.PartialCredentialsError, bce.CredentialRetrievalError,
-     bce.NoAuthTokenError, bce.SSOError, bce.TokenRetrievalError, bce.LoginError,
-     bce.RefreshWithMFAUnsupportedError, bce.UnknownCredentialError,
-     bce.MetadataRetrievalError, bce.UnknownTokenProviderError),
-    CredentialsError, None, "export AWS_PROFILE or run `aws sso login`; --env local needs none",
-)  # fmt: skip
-UNREACHABLE = Family(
-    "unreachable",
-    (bce.ConnectionError,),  # EndpointConnectionError, connect timeout, proxy, TLS
-    AwsUnreachableError, CallFailure.UNREACHABLE,
-    "check the endpoint (--endpoint-url, endpoint_url), network and proxy settings; "
-    "for --env local, `disa-deploy status` says whether the emulator runs",
-)  # fmt: skip
-CONNECTION_LOST = Family(
-    "connection lost",
-    (bce.HTTPClientError, bce.IncompleteReadError),  # read timeout, connection closed
-    AwsCallError, CallFailure.CONNECTION_LOST,
-    "the connection broke before an answer came; run the command again",
-)  # fmt: skip
-BAD_REPLY = Family(
-    "not a valid AWS answer",
-    (ResponseParserError, bce.ChecksumError, bce.FlexibleChecksumError),
-    AwsCallError, CallFailure.BAD_REPLY,
-    "something other than AWS answered (a proxy, a wrong endpoint, an emulator gap); "
-    "check the endpoint, then run the command again",
-)  # fmt: skip
-THROTTLED = Family(
-    "throttled",
-    (bce.CapacityNotAvailableError,),  # and every ClientError with a throttling code
-    AwsCallError, CallFailure.THROTTLED,
-    "the API rate limit still held after the SDK's retries; run the command again later",
-)  # fmt: skip
-SERVER_ERROR = Family(
-    "server error", (), AwsCallError, CallFailure.SERVER_ERROR,  # HTTP 5xx ClientErrors
-    "the service failed after the SDK's retries; run the command again later",
-)  # fmt: skip
-REFUSED = Family("refused", (), AwsCallError, CallFailure.REFUSED, "")  # other ClientErrors
-DENIED = Family(
-    "denied", (), CredentialsError, None,  # ClientErrors with an AUTH_CODES code
-    "the credentials in use are expired, wrong, or lack a permission this call needs",
-)  # fmt: skip
-SETTING = Family(
-    "botocore setting",
-    (bce.ProfileNotFound, bce.ConfigNotFound, bce.ConfigParseError, bce.InvalidConfigError,
-     bce.InvalidRetryConfigurationError, bce.BaseEndpointResolverError,
-     bce.EndpointProviderError, bce.InvalidRegionError, bce.UnknownRegionError,
-     bce.InvalidEndpointConfigurationError, bce.InvalidEndpointDiscoveryConfigurationError,
-     bce.InvalidDefaultsMode, bce.InvalidProxiesConfigError, bce.InvalidIMDSEndpointError,
-     bce.InvalidIMDSEndpointModeError, bce.InvalidChecksumConfigError,
-     bce.InvalidS3AddressingStyleError, bce.InvalidS3UsEast1RegionalEndpointConfigError,
-     bce.InvalidSTSRegionalEndpointsConfigError, bce.UnsupportedS3ConfigurationError,
-     bce.UnsupportedS3ControlConfigurationError,
-     bce.UnsupportedS3AccesspointConfigurationError, bce.UnknownSignatureVersionError,
-     bce.UnsupportedSignatureVersionError, bce.ServiceNotInRegionError,
-     bce.InvalidDNSNameError, bce.InvalidHostLabelError, bce.MissingDependencyException),
-    ConfigError, None, "check the region, profile and endpoint settings (env file, flags, ~/.aws)",
-)  # fmt: skip
-OUR_BUG = Family(
-    "request the tool built",
-    (bce.ParamValidationError, bce.ValidationError, bce.MissingParametersError,
-     bce.DataNotFoundError, bce.ApiVersionNotFoundError, bce.OperationNotPageableError,
-     bce.PaginationError, bce.UnknownClientMethodError, bce.StubResponseError,
-     bce.UndefinedModelAttributeError, bce.WaiterError, bce.WaiterConfigError,
-     bce.InvalidExpressionError, bce.UnseekableStreamError, bce.UnknownServiceStyle,
-     bce.UnsupportedServiceProtocolsError, bce.MD5UnavailableError,
-     bce.AwsChunkedWrapperError, bce.UnsupportedS3ArnError,
-     bce.UnsupportedOutpostResourceError, bce.UnsupportedS3ControlArnError),
-    InternalError, None, BUG_HINT,
-)  # fmt: skip
-# Whatever botocore adds later: a failed call, exit 4, named like the rest.
-OTHER = Family("other botocore failure", (Exception,), AwsCallError, CallFailure.REFUSED, "")
-# Order matters: the first family whose classes match wins (InvalidRegionError is a
-# botocore ValidationError, a setting, not our bug).
-FAMILIES: tuple[Family, ...] = (
-    CREDENTIALS, DENIED, UNREACHABLE, CONNECTION_LOST, BAD_REPLY, THROTTLED, SERVER_ERROR,
-    REFUSED, SETTING, OUR_BUG, OTHER,
-)  # fmt: skip
+def cause_code(err: BaseException) -> str:
+    """The AWS error code behind a failure :func:`aws_call` translated ("" if none)."""
+    cause = err.__cause__ if isinstance(err, DeployError) else err
+    return error_code(cause) if isinstance(cause, bce.ClientError) else ""
 
 
 def family_of(err: BaseException) -> Family:
@@ -225,7 +133,8 @@ def translate(err: Exception, action: str, call: Call | None = None) -> DeployEr
     hint = family.hint or None
     if family.failure is not None:
         assert issubclass(family.error, AwsCallError)
-        return family.error(text, hint, failure=family.failure)
+        code = error_code(err) if isinstance(err, bce.ClientError) else ""
+        return family.error(text, hint, failure=family.failure, code=code)
     return family.error(text, hint)
 
 

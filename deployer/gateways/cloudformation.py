@@ -15,7 +15,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from deployer.cfn.messages import is_does_not_exist
+from deployer.cfn.messages import change_set_has_no_changes, is_does_not_exist
 from deployer.gateways.base import aws_call, error_code, error_message
 
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
@@ -30,6 +30,8 @@ class StackInfo:
     tags: Mapping[str, str] = field(default_factory=dict)
     parameters: Mapping[str, str] = field(default_factory=dict)
     outputs: Mapping[str, str] = field(default_factory=dict)
+    last_updated: str = ""  # ISO time of the last update, else of the creation
+    termination_protection: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class ChangeSetInfo:
     execution_status: str
     changes: tuple[Mapping[str, Any], ...]  # ResourceChange dicts, as CloudFormation gives
     stack_name: str = ""
+    stack_id: str = ""
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,13 @@ def _stack_info(raw: Mapping[str, Any]) -> StackInfo:
             p["ParameterKey"]: p.get("ParameterValue", "") for p in raw.get("Parameters", [])
         },
         outputs={o["OutputKey"]: o.get("OutputValue", "") for o in raw.get("Outputs", [])},
+        last_updated=_iso(raw.get("LastUpdatedTime") or raw.get("CreationTime")),
+        termination_protection=bool(raw.get("EnableTerminationProtection", False)),
     )
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value or "")
 
 
 def _event(raw: Mapping[str, Any]) -> StackEvent:
@@ -110,9 +121,11 @@ class StackGateway:
         stacks = reply["Stacks"]
         return _stack_info(stacks[0]) if stacks else None
 
-    def template_body(self, name: str) -> str:
-        body = self._call("get_template", f"get template of {name}", StackName=name,
-                          TemplateStage="Original")  # fmt: skip
+    def template_body(self, name: str, change_set_id: str | None = None) -> str:
+        """The stack's template as submitted, or the one a change set would deploy."""
+        extra = {"ChangeSetName": change_set_id} if change_set_id else {}
+        body = self._call("get_template", f"get template of {change_set_id or name}",
+                          StackName=name, TemplateStage="Original", **extra)  # fmt: skip
         text = body.get("TemplateBody", "")
         return text if isinstance(text, str) else _canonical_json(text)
 
@@ -155,10 +168,65 @@ class StackGateway:
             execution_status=page.get("ExecutionStatus", ""),
             changes=tuple(changes),
             stack_name=page.get("StackName", ""),
-        )
+            stack_id=page.get("StackId", ""),
+            parameters={p["ParameterKey"]: p.get("ParameterValue", "")
+                        for p in page.get("Parameters", [])},
+            tags={t["Key"]: t["Value"] for t in page.get("Tags", [])},
+        )  # fmt: skip
 
-    def delete_change_set(self, change_set_id: str) -> None:
-        self._call("delete_change_set", "delete change set", ChangeSetName=change_set_id)
+    def find_change_set(self, change_set_id: str) -> ChangeSetInfo | None:
+        """:meth:`describe_change_set`, or None when the change set no longer exists."""
+        try:
+            return self.describe_change_set(change_set_id)
+        except Exception as err:
+            if _missing(err):
+                return None
+            raise
+
+    def update_stack(self, name: str, template: TemplateSource, params: Mapping[str, str],
+                     tags: Mapping[str, str]) -> bool:  # fmt: skip
+        """UpdateStack without a change set; False when CloudFormation sees nothing to do."""
+        try:
+            self._call(
+                "update_stack", f"update stack {name}",
+                StackName=name, Parameters=_params(params), Tags=_tags(tags),
+                Capabilities=list(CAPABILITIES), **template.as_params(),
+            )  # fmt: skip
+        except Exception as err:
+            cause = err.__cause__
+            if isinstance(cause, botocore.exceptions.ClientError) and change_set_has_no_changes(
+                error_message(cause)
+            ):
+                return False
+            raise
+        return True
+
+    def set_termination_protection(self, stack: str, enabled: bool) -> None:
+        self._call("update_termination_protection", f"set termination protection of {stack}",
+                   StackName=stack, EnableTerminationProtection=enabled)  # fmt: skip
+
+    def change_set_ids(self, stack: str) -> list[str]:
+        """Ids of every change set ``stack`` holds (ListChangeSets, all pages)."""
+        found: list[str] = []
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            page = self._call("list_change_sets", f"list change sets of {stack}",
+                              StackName=stack, **extra)  # fmt: skip
+            found += [item["ChangeSetId"] for item in page.get("Summaries", [])]
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def delete_change_set(self, change_set_id: str) -> bool:
+        """False when the change set no longer exists (nothing to delete)."""
+        try:
+            self._call("delete_change_set", "delete change set", ChangeSetName=change_set_id)
+        except Exception as err:
+            if _missing(err):
+                return False
+            raise
+        return True
 
     def execute_change_set(self, change_set_id: str) -> None:
         self._call("execute_change_set", "execute change set", ChangeSetName=change_set_id)
@@ -202,6 +270,8 @@ def _missing(err: Exception) -> bool:
     cause = err.__cause__ if err.__cause__ is not None else err
     if not isinstance(cause, botocore.exceptions.ClientError):
         return False
+    if error_code(cause) == "ChangeSetNotFound":
+        return True
     return error_code(cause) == "ValidationError" and is_does_not_exist(error_message(cause))
 
 

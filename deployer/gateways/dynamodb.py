@@ -11,6 +11,10 @@ not what is charged: DynamoDB bills a read by the whole item's size.
 rather than one ``Select=COUNT`` Scan per status: both read every item, so one pass is N
 times cheaper than N passes. Before it, DescribeTable's ``ItemCount`` (free, refreshed about
 every six hours) tells whether the table is small enough to count.
+
+Every call goes through :func:`aws_call`: a failure names the operation and the endpoint,
+and an answer that is not DynamoDB's (an HTML page with HTTP 200, which botocore parses as
+an empty reply) is "not a valid AWS answer", never "no such item".
 """
 
 from __future__ import annotations
@@ -20,10 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.exceptions
-
 from deployer.errors import DeployError, DeployFailedError
-from deployer.gateways.base import aws_errors, error_code
+from deployer.gateways.base import aws_call, cause_code
 
 NEW = "(new)"
 
@@ -60,42 +62,36 @@ class MessageTable:
 
     def approximate_item_count(self, table: str) -> int | None:
         """DynamoDB's periodically refreshed item count, or None if the table does not exist."""
-        answer = self._call(f"describe {table}", self.client.describe_table, TableName=table)
+        answer = self._call(f"describe {table}", "describe_table", TableName=table)
         return None if answer is None else int(answer["Table"].get("ItemCount", 0))
 
     def count_by_status(self, table: str) -> dict[str, int] | None:
         """Counts per status, or None if the table does not exist."""
         counts: Counter[str] = Counter()
-        paginator = self.client.get_paginator("scan")
-        pages = paginator.paginate(
-            TableName=table, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
-        )
-        try:
-            with aws_errors(f"count items in {table}"):
-                for page in pages:
-                    for item in page.get("Items", []):
-                        counts[item.get("status", {}).get("S", NEW)] += 1
-        except Exception as err:
-            if _table_missing(err):
+        request: dict[str, Any] = {"TableName": table, "ProjectionExpression": "#s",
+                                   "ExpressionAttributeNames": {"#s": "status"}}  # fmt: skip
+        while True:
+            page = self._call(f"count items in {table}", "scan", **request)
+            if page is None:
                 return None
-            raise
-        return dict(sorted(counts.items()))
+            for item in page.get("Items", []):
+                counts[item.get("status", {}).get("S", NEW)] += 1
+            if "LastEvaluatedKey" not in page:
+                return dict(sorted(counts.items()))
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put_new_message(self, table: str, key: str, message: str) -> None:
         """Write ``{id, message}`` as a user's application would; never overwrite an item."""
-        with aws_errors(f"write item {key} to {table}"):
-            self.client.put_item(
-                TableName=table,
-                Item={"id": {"S": key}, "message": {"S": message}},
-                ConditionExpression="attribute_not_exists(id)",
-            )
+        aws_call(self.client, "put_item", f"write item {key} to {table}", TableName=table,
+                 Item={"id": {"S": key}, "message": {"S": message}},
+                 ConditionExpression="attribute_not_exists(id)")  # fmt: skip
 
     def get_item(self, table: str, key: str, names: Sequence[str] = ()) -> Item | None:
         """One item by key, strongly consistent; ``names`` projects (all attributes if empty)."""
         request: dict[str, Any] = {"TableName": table, "Key": {"id": {"S": key}}}
         request["ConsistentRead"] = True
         request.update(_projection(names))
-        answer = self._call(f"read item {key} from {table}", self.client.get_item, **request)
+        answer = self._call(f"read item {key} from {table}", "get_item", **request)
         if answer is None or "Item" not in answer:
             return None
         return decode(answer["Item"])
@@ -106,12 +102,7 @@ class MessageTable:
         try:
             return self.get_item(table, key)
         except DeployError as err:
-            cause = err.__cause__
-            denied = isinstance(cause, botocore.exceptions.ClientError) and error_code(cause) in (
-                "AccessDeniedException",
-                "AccessDenied",
-            )
-            if denied:
+            if cause_code(err) in ("AccessDeniedException", "AccessDenied"):
                 raise ReadDenied(err.message) from err
             raise
 
@@ -144,7 +135,7 @@ class MessageTable:
         while True:
             if max_scanned:
                 request["Limit"] = max(1, max_scanned - scanned)  # pages stay within 1 MB
-            answer = self._call(f"scan {index or table}", self.client.scan, **request)
+            answer = self._call(f"scan {index or table}", "scan", **request)
             if answer is None:
                 return
             yield answer
@@ -166,7 +157,7 @@ class MessageTable:
         wanted: dict[str, Any] = {"Keys": keys, **_projection(names)}
         for round_ in range(UNPROCESSED_ROUNDS):
             request = {"RequestItems": {table: wanted}, "ReturnConsumedCapacity": "TOTAL"}
-            answer = self._call(f"read items of {table}", self.client.batch_get_item, **request)
+            answer = self._call(f"read items of {table}", "batch_get_item", **request)
             if answer is None:
                 return
             result.items.extend(decode(raw) for raw in answer.get("Responses", {}).get(table, []))
@@ -182,13 +173,12 @@ class MessageTable:
         raise DeployFailedError(f"read items of {table}: DynamoDB left keys unprocessed",
                                 hint="the table is throttled; try again later")  # fmt: skip
 
-    def _call(self, action: str, method: Callable[..., Any], **request: Any) -> Any:
+    def _call(self, action: str, method: str, **request: Any) -> Any:
         """The call's answer, or None when the table does not exist."""
         try:
-            with aws_errors(action):
-                return method(**request)
-        except Exception as err:
-            if _table_missing(err):
+            return aws_call(self.client, method, action, **request)
+        except DeployError as err:
+            if cause_code(err) == "ResourceNotFoundException":
                 return None
             raise
 
@@ -226,9 +216,3 @@ def _projection(names: Sequence[str]) -> dict[str, Any]:
 def _units(page: Mapping[str, Any]) -> float:
     consumed = page.get("ConsumedCapacity") or {}
     return float(consumed.get("CapacityUnits", 0) or 0)
-
-
-def _table_missing(err: Exception) -> bool:
-    cause = err.__cause__
-    client_error = isinstance(cause, botocore.exceptions.ClientError)
-    return client_error and error_code(cause) == "ResourceNotFoundException"

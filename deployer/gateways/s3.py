@@ -11,7 +11,8 @@ planted under the key of content not uploaded yet (anyone who may put objects, s
 pull request's planner role, can compute such keys) is therefore never deployed: the
 deployer replaces it, and a role that may only add new keys (``If-None-Match: *``) is
 refused. New objects go up with ``If-None-Match: *``, so a put never overwrites an object
-another writer created in the meantime.
+another writer created in the meantime. Every call goes through :func:`aws_call`, so a
+failure names the operation and the endpoint.
 """
 
 from __future__ import annotations
@@ -21,10 +22,8 @@ import enum
 import hashlib
 from typing import Any
 
-import botocore.exceptions
-
-from deployer.errors import PreflightError
-from deployer.gateways.base import aws_errors, error_code
+from deployer.errors import DeployError, PreflightError
+from deployer.gateways.base import aws_call, cause_code
 
 NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
 PRECONDITION_FAILED = frozenset({"412", "PreconditionFailed"})
@@ -32,12 +31,6 @@ DENIED = frozenset({"403", "AccessDenied"})
 NO_CONFIG = frozenset(
     {"NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError"}
 )
-BLOCK_ALL = {
-    "BlockPublicAcls": True,
-    "IgnorePublicAcls": True,
-    "BlockPublicPolicy": True,
-    "RestrictPublicBuckets": True,
-}
 
 
 class Stored(enum.Enum):
@@ -66,14 +59,12 @@ class ArtifactBucket:
 
     def stored(self, key: str, body: bytes) -> Stored:
         try:
-            head = self.client.head_object(
-                Bucket=self.bucket, Key=key, ExpectedBucketOwner=self.owner, ChecksumMode="ENABLED"
-            )
-        except botocore.exceptions.ClientError as err:
-            if error_code(err) in NOT_FOUND:
+            head = self._call("head_object", f"check s3://{self.bucket}/{key}", Key=key,
+                              ChecksumMode="ENABLED")  # fmt: skip
+        except DeployError as err:
+            if cause_code(err) in NOT_FOUND:
                 return Stored.MISSING
-            with aws_errors(f"check s3://{self.bucket}/{key}"):
-                raise
+            raise
         if head.get("ChecksumSHA256") == sha256_checksum(body):
             return Stored.VERIFIED
         return Stored.MISMATCH
@@ -94,20 +85,14 @@ class ArtifactBucket:
         """Put the object; False if ``only_new`` and the key exists by then."""
         condition = {"IfNoneMatch": "*"} if only_new else {}
         try:
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                ServerSideEncryption="aws:kms",
-                SSEKMSKeyId=self.key_arn,
-                ExpectedBucketOwner=self.owner,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=sha256_checksum(body),
-                **condition,
-            )
-        except botocore.exceptions.ClientError as err:
-            code = error_code(err)
+            self._call(
+                "put_object", f"upload s3://{self.bucket}/{key}",
+                Key=key, Body=body, ContentType=content_type, ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=self.key_arn, ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=sha256_checksum(body), **condition,
+            )  # fmt: skip
+        except DeployError as err:
+            code = cause_code(err)
             if only_new and code in PRECONDITION_FAILED:
                 return False
             if not only_new and code in DENIED:
@@ -118,24 +103,15 @@ class ArtifactBucket:
                     hint="a deploy with the deployer role (or an administrator) replaces it; "
                     "find out who wrote it (CloudTrail) before you do",
                 ) from err
-            with aws_errors(f"upload s3://{self.bucket}/{key}"):
-                raise
+            raise
         return True
 
     def public_access_block(self) -> dict[str, bool]:
-        reply = self._optional(self.client.get_public_access_block, "public access block")
+        reply = self._optional("get_public_access_block", "public access block")
         return dict(reply.get("PublicAccessBlockConfiguration", {})) if reply else {}
 
-    def block_public_access(self) -> None:
-        with aws_errors(f"block public access on {self.bucket}"):
-            self.client.put_public_access_block(
-                Bucket=self.bucket,
-                PublicAccessBlockConfiguration=BLOCK_ALL,
-                ExpectedBucketOwner=self.owner,
-            )
-
     def default_encryption(self) -> list[dict[str, Any]]:
-        reply = self._optional(self.client.get_bucket_encryption, "encryption")
+        reply = self._optional("get_bucket_encryption", "encryption")
         config = reply.get("ServerSideEncryptionConfiguration", {}) if reply else {}
         return [
             rule.get("ApplyServerSideEncryptionByDefault", {}) for rule in config.get("Rules", [])
@@ -144,28 +120,32 @@ class ArtifactBucket:
     def purge(self) -> int:
         """Delete every object version and delete marker; returns how many were deleted."""
         deleted = 0
-        with aws_errors(f"empty {self.bucket}"):
-            pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket)
-            for page in pages:
-                batch = [
-                    {"Key": v["Key"], "VersionId": v["VersionId"]}
-                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-                ]
-                for start in range(0, len(batch), 1000):
-                    chunk = batch[start : start + 1000]
-                    self.client.delete_objects(
-                        Bucket=self.bucket,
-                        Delete={"Objects": chunk, "Quiet": True},
-                        ExpectedBucketOwner=self.owner,
-                    )
-                    deleted += len(chunk)
-        return deleted
+        marks: dict[str, str] = {}
+        while True:
+            page = self._call("list_object_versions", f"list versions in {self.bucket}", **marks)
+            batch = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            for start in range(0, len(batch), 1000):
+                chunk = batch[start : start + 1000]
+                self._call("delete_objects", f"empty {self.bucket}",
+                           Delete={"Objects": chunk, "Quiet": True})  # fmt: skip
+                deleted += len(chunk)
+            if not page.get("IsTruncated"):
+                return deleted
+            marks = {name: page[f"Next{name}"] for name in ("KeyMarker", "VersionIdMarker")
+                     if page.get(f"Next{name}")}  # fmt: skip
 
-    def _optional(self, call: Any, what: str) -> dict[str, Any] | None:
+    def _call(self, method: str, action: str, **params: Any) -> Any:
+        """A call on this bucket, always naming the expected owner."""
+        return aws_call(self.client, method, action, Bucket=self.bucket,
+                        ExpectedBucketOwner=self.owner, **params)  # fmt: skip
+
+    def _optional(self, method: str, what: str) -> dict[str, Any] | None:
         try:
-            return dict(call(Bucket=self.bucket, ExpectedBucketOwner=self.owner))
-        except botocore.exceptions.ClientError as err:
-            if error_code(err) in NO_CONFIG:
+            return dict(self._call(method, f"read {what} of {self.bucket}"))
+        except DeployError as err:
+            if cause_code(err) in NO_CONFIG:
                 return None
-            with aws_errors(f"read {what} of {self.bucket}"):
-                raise
+            raise

@@ -81,12 +81,6 @@ def render_change_tree(nodes: Sequence[ChangeNode], ui: UI, indent: str = "") ->
     return "\n".join(lines)
 
 
-def render_refusal(nodes: Sequence[ChangeNode]) -> str:
-    rows = [f"  {n.path}: {n.action} {n.logical_id} ({n.resource_type}) "
-            f"replacement={n.replacement or '-'}" for n in nodes]  # fmt: skip
-    return "\n".join(["refusing to replace or remove stateful resources:", *rows])
-
-
 def render_event(item: PathEvent, width: int = 28) -> str:
     event = item.event
     when = event.timestamp.strftime("%H:%M:%S")

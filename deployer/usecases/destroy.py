@@ -12,10 +12,19 @@ Listing nested stacks only informs the prompt, so a failed listing is said and s
 the local emulator a deletion that fails does not stop ``destroy``: the CLI then stops the
 emulator, which discards every local resource, and the outcome says what CloudFormation
 could not delete.
+
+The root stack of a ``protected`` env carries termination protection (``up`` sets it); with
+``--force-protected`` it is turned off just before the deletion. A stack with the protection
+on in an env that is *not* protected is refused: someone turned it on by hand, on purpose.
+
+Plan, then execute: :func:`find_targets` (every refusal that needs no consent, and what
+would go), consent (:func:`require_consent`, asked by the CLI after it showed the targets),
+then :func:`destroy`; each returns a value, the CLI renders.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from deployer.cfn.diagnosis import PathEvent, find_root_cause, retained
@@ -23,12 +32,12 @@ from deployer.cfn.stack_states import foreign_tags, owned
 from deployer.errors import DeployError, DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
-from deployer.ui.output import Confirm, Summary, render_retained
 from deployer.usecases.store import check_account
 from deployer.usecases.waiting import Deadline
 from deployer.usecases.watch import StackWatcher, newest_event_id
 
 DESTROY_TIMEOUT_SECONDS = 60 * 60
+Confirm = Callable[[str], bool]  # asks the question, True for yes
 
 
 @dataclass(frozen=True)
@@ -45,11 +54,20 @@ class DestroyOutcome:
     retained: list[PathEvent] = field(default_factory=list)
     objects_purged: int = 0
     not_deleted: list[str] = field(default_factory=list)  # local only: the emulator stops
+    failure: str = ""  # local only: why CloudFormation could not delete them
 
 
-def destroy(
-    rt: Runtime, options: DestroyOptions, confirm: Confirm | None, summary: Summary
-) -> DestroyOutcome:
+@dataclass(frozen=True)
+class Targets:
+    """What ``destroy`` would delete: the stacks (root, then the store) and what each holds."""
+
+    stacks: tuple[StackInfo, ...]
+    store: StackInfo | None  # the artifact stack, with --purge-artifacts
+    nested: Mapping[str, tuple[str, ...]]  # stack name -> nested stack paths (or why not)
+
+
+def find_targets(rt: Runtime, options: DestroyOptions) -> Targets:
+    """Every refusal that needs no consent, then the stacks to delete (none: nothing to do)."""
     cfg = rt.config
     if cfg.protected and not options.force_protected:
         raise PreflightError(
@@ -59,34 +77,46 @@ def destroy(
     check_account(rt)
     root = rt.stacks.describe(cfg.stack_name)
     store = rt.stacks.describe(cfg.artifact_stack_name) if options.purge_artifacts else None
-    targets = [s for s in (root, store) if s is not None]
-    if not targets:
-        rt.ui.result(
-            f"nothing to destroy: no stack {cfg.stack_name} in {cfg.account_id}/{cfg.region}"
+    stacks = tuple(s for s in (root, store) if s is not None)
+    _refuse_foreign(rt, list(stacks))
+    if root is not None and root.termination_protection and not cfg.protected:
+        raise PreflightError(
+            f"refusing to destroy {root.name}: it has termination protection on, but env "
+            f"{cfg.name} is not protected ({cfg.source}); nothing was deleted",
+            hint="if it is meant to go, turn the protection off yourself (aws cloudformation "
+            f"update-termination-protection --no-enable-termination-protection --stack-name "
+            f"{root.name}) or run `up`, which sets it as the env file says",
         )
-        return DestroyOutcome()
-    _refuse_foreign(rt, targets)
-    rt.ui.result(_describe_targets(rt, targets))
-    _consent(rt, options, confirm)
+    nested = {s.name: tuple(_nested_paths(rt, s.stack_id, s.name)) for s in stacks}
+    return Targets(stacks, store, nested)
+
+
+def require_consent(rt: Runtime, options: DestroyOptions, confirm: Confirm | None) -> None:
+    if options.yes:
+        return
+    if confirm is None:
+        raise PreflightError(
+            "refusing to destroy without --yes: no terminal to ask for confirmation",
+            hint="pass --yes in scripts and pipelines",
+        )
+    if not confirm(f"Delete these stacks of env {rt.config.name}?"):
+        raise PreflightError("destroy cancelled: nothing was deleted")
+
+
+def destroy(rt: Runtime, options: DestroyOptions, targets: Targets) -> DestroyOutcome:
+    """Delete the targets (consent given); what went, and what policy kept."""
     outcome = DestroyOutcome()
     deadline = Deadline.start(rt, options.timeout)
     try:
-        for stack in targets:
-            if stack is store:
+        for stack in targets.stacks:
+            if stack is targets.store:
                 outcome.objects_purged = _empty_bucket(rt, stack)
             _delete(rt, stack, deadline, outcome)
     except DeployError as err:
         if rt.emulator is None:
             raise
-        _local_failure(rt, targets, outcome, err)
-        summary.details["not_deleted"] = outcome.not_deleted
-    rt.ui.result(render_retained(outcome.retained))
-    summary.changed = True
-    summary.counts.update(
-        stacks_deleted=len(outcome.deleted),
-        retained=len(outcome.retained),
-        objects_purged=outcome.objects_purged,
-    )
+        outcome.not_deleted = [s.name for s in targets.stacks if s.name not in outcome.deleted]
+        outcome.failure = err.message
     return outcome
 
 
@@ -103,25 +133,6 @@ def _refuse_foreign(rt: Runtime, targets: list[StackInfo]) -> None:
             )
 
 
-def _local_failure(
-    rt: Runtime, targets: list[StackInfo], outcome: DestroyOutcome, err: DeployError
-) -> None:
-    outcome.not_deleted = [s.name for s in targets if s.name not in outcome.deleted]
-    names = ", ".join(outcome.not_deleted)
-    rt.ui.result(f"could not delete {names} through CloudFormation: {err.message}")
-    rt.ui.result(f"stopping the emulator discards {names} with all local state")
-
-
-def _describe_targets(rt: Runtime, targets: list[StackInfo]) -> str:
-    lines = [f"About to delete, in account {rt.config.account_id}, region {rt.config.region}:"]
-    for stack in targets:
-        lines.append(f"  {stack.name} ({stack.status})")
-        lines.extend(
-            f"    nested: {path}" for path in _nested_paths(rt, stack.stack_id, stack.name)
-        )
-    return "\n".join(lines)
-
-
 def _nested_paths(rt: Runtime, stack_id: str, path: str) -> list[str]:
     found: list[str] = []
     try:
@@ -134,31 +145,22 @@ def _nested_paths(rt: Runtime, stack_id: str, path: str) -> list[str]:
     return found
 
 
-def _consent(rt: Runtime, options: DestroyOptions, confirm: Confirm | None) -> None:
-    if options.yes:
-        return
-    if confirm is None:
-        raise PreflightError(
-            "refusing to destroy without --yes: no terminal to ask for confirmation",
-            hint="pass --yes in scripts and pipelines",
-        )
-    if not confirm(f"Delete these stacks of env {rt.config.name}?"):
-        raise PreflightError("destroy cancelled: nothing was deleted")
-
-
 def _empty_bucket(rt: Runtime, store: StackInfo) -> int:
     bucket = store.outputs.get("BucketName")
     if not bucket:
         return 0
     count = rt.bucket_for(bucket, store.outputs.get("KeyArn", "")).purge()
-    rt.ui.progress(f"purged {count} object versions from {bucket}")
+    rt.progress.line(f"purged {count} object versions from {bucket}")
     return count
 
 
 def _delete(rt: Runtime, stack: StackInfo, deadline: Deadline, outcome: DestroyOutcome) -> None:
+    if stack.termination_protection:  # only a protected env's, with --force-protected
+        rt.stacks.set_termination_protection(stack.stack_id, False)
+        rt.progress.line(f"termination protection of {stack.name}: off, for the deletion")
     marker = newest_event_id(rt, stack.stack_id, deadline)
     rt.stacks.delete_stack(stack.stack_id)
-    rt.ui.progress(f"deleting {stack.name}")
+    rt.progress.line(f"deleting {stack.name}")
     result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(deadline)
     outcome.retained.extend(retained(result.events))
     if result.final is not None and result.final.status != "DELETE_COMPLETE":

@@ -21,8 +21,8 @@ an uploaded, content-addressed object otherwise.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from deployer.artifacts.packager import (
     Artifact,
@@ -32,7 +32,7 @@ from deployer.artifacts.packager import (
     package_template,
 )
 from deployer.gateways.cloudformation import TemplateSource
-from deployer.gateways.s3 import Upload
+from deployer.gateways.s3 import ArtifactBucket, Stored, Upload
 from deployer.runtime import Runtime
 from deployer.usecases.store import Store, check_account, ensure_store, verify_store
 from deployer.usecases.validate import require_valid_tree
@@ -45,11 +45,25 @@ CONTENT_TYPES = {
 }
 
 
+@dataclass(frozen=True)
+class Stage:
+    """The packaged tree, built locally (no uploads yet), and where it goes."""
+
+    store: Store
+    bucket: ArtifactBucket
+    packaged: PackagedTemplate
+    artifacts: tuple[Artifact, ...]  # children first; the root too when it goes by URL
+    template: TemplateSource
+    nested: Mapping[str, str]  # nested template URL -> its text (what the root points at)
+
+
 @dataclass
 class PackageResult:
     store: Store
     template: TemplateSource
     body: str
+    artifacts: tuple[Artifact, ...] = ()
+    nested: Mapping[str, str] = field(default_factory=dict)  # template URL -> text
     uploaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
@@ -70,9 +84,16 @@ def template_url(bucket: str, key: str, region: str, endpoint: str | None) -> st
 
 
 def package(rt: Runtime) -> PackageResult:
+    """Check, build, and upload what is missing (the ``package`` command, and ``up``'s)."""
+    return upload(rt, stage(rt))
+
+
+def stage(rt: Runtime, create_store: bool = True) -> Stage:
+    """The gate, the account guard, the store (created on first use unless
+    ``create_store`` is false), and the packaged tree; nothing is uploaded."""
     require_valid_tree(rt)
     check_account(rt)
-    store = ensure_store(rt)
+    store = ensure_store(rt, create=create_store)
     bucket = rt.bucket_for(store.bucket, store.key_arn)
     verify_store(rt, bucket)
 
@@ -88,18 +109,44 @@ def package(rt: Runtime) -> PackageResult:
         artifacts.append(Artifact(artifact_key(body, "yaml"), ArtifactKind.TEMPLATE, root.name,
                                   "cft/" + root.name, body))  # fmt: skip
         source = TemplateSource(url=url_for(artifacts[-1].key))
-    result = PackageResult(store, source, packaged.body)
-    for artifact in artifacts:
-        _upload(rt, bucket, artifact, result)
-    _write_state(rt, packaged, result)
-    rt.ui.progress(
+    nested = {url_for(a.key): a.body.decode("utf-8") for a in packaged.artifacts
+              if a.kind is ArtifactKind.TEMPLATE}  # fmt: skip
+    return Stage(store, bucket, packaged, tuple(artifacts), source, nested)
+
+
+def upload(rt: Runtime, staged: Stage) -> PackageResult:
+    result = _result(staged)
+    for artifact in staged.artifacts:
+        _upload(rt, staged.bucket, artifact, result)
+    _write_state(rt, staged.packaged, result)
+    rt.progress.line(
         f"package: {len(result.uploaded)} uploaded ({result.bytes_uploaded} bytes), "
-        f"{len(result.skipped)} already present, bucket {store.bucket}"
+        f"{len(result.skipped)} already present, bucket {staged.store.bucket}"
     )
     return result
 
 
-def _upload(rt: Runtime, bucket: Any, artifact: Artifact, result: PackageResult) -> None:
+def verify(rt: Runtime, staged: Stage) -> tuple[list[str], PackageResult]:
+    """Check, uploading nothing, that the bucket holds every artifact exactly (S3's SHA-256);
+    returns the names of those it does not hold, or holds with other content."""
+    result = _result(staged)
+    wrong = []
+    for artifact in staged.artifacts:
+        if staged.bucket.stored(artifact.key, artifact.body) is Stored.VERIFIED:
+            result.skipped.append(artifact.key)
+        else:
+            wrong.append(f"{artifact.name} ({artifact.key})")
+    rt.progress.line(f"package: {len(result.skipped)} artifacts verified in the bucket, "
+                     f"{len(wrong)} not as planned, bucket {staged.store.bucket}")  # fmt: skip
+    return wrong, result
+
+
+def _result(staged: Stage) -> PackageResult:
+    return PackageResult(staged.store, staged.template, staged.packaged.body,
+                         staged.artifacts, staged.nested)  # fmt: skip
+
+
+def _upload(rt: Runtime, bucket: ArtifactBucket, artifact: Artifact, result: PackageResult) -> None:
     done = bucket.ensure(artifact.key, artifact.body, CONTENT_TYPES[artifact.kind])
     if done is Upload.SKIPPED:
         result.skipped.append(artifact.key)
@@ -107,10 +154,10 @@ def _upload(rt: Runtime, bucket: Any, artifact: Artifact, result: PackageResult)
     result.uploaded.append(artifact.key)
     result.bytes_uploaded += len(artifact.body)
     if done is Upload.REPLACED:
-        rt.ui.progress(f"  replaced {artifact.key}: the stored object's SHA-256 did not match "
+        rt.progress.line(f"  replaced {artifact.key}: the stored object's SHA-256 did not match "
                        f"its content ({artifact.name})")  # fmt: skip
         return
-    rt.ui.progress(f"  uploaded {artifact.name} -> {artifact.key} ({len(artifact.body)} bytes)")
+    rt.progress.line(f"  uploaded {artifact.name} -> {artifact.key} ({len(artifact.body)} bytes)")
 
 
 def _write_state(rt: Runtime, packaged: PackagedTemplate, result: PackageResult) -> None:

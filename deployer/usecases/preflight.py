@@ -1,9 +1,16 @@
-"""``up``'s pre-flight: bring the stack to a state a change set can start from, and the
-no-op check that lets an unchanged deploy finish without creating a change set.
+"""Pre-flight: bring the stack to a state a plan can start from, and what would be deployed.
 
-The no-op check is exact because packaging is content-addressed: the packaged root template
-names every nested template, zip and definition by hash, so equal root text means an equal
-tree. Parameters are compared after filling in the template's defaults, tags as a whole.
+:func:`prepare_stack` waits for a stack in progress and, for ``up`` only, deletes a failed
+create (owned by this env) so it can be created anew; ``plan`` never deletes, it reports the
+stack to recreate. :func:`desired_state` is everything an ``up`` would deploy besides the
+tree: the parameters (passed, and as the stack will hold them once the template's defaults
+apply), the tags, and termination protection (on exactly when the env is ``protected``).
+:func:`differences` compares those with the deployed stack; the template is compared by the
+planner, which reads it only when nothing else differs.
+
+Parameters the template declares ``NoEcho`` come back masked from DescribeStacks, so they
+cannot be compared here: they are left out of the comparison and, when a template has any,
+the planner always asks CloudFormation (a change set) instead of declaring "no changes".
 """
 
 from __future__ import annotations
@@ -12,10 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deployer.cfn.plan import Differences, protection_change, value_changes
 from deployer.cfn.stack_states import Next, decide
 from deployer.cfn.template import load_template
-from deployer.errors import ConfigError, DeployFailedError
-from deployer.gateways.cloudformation import StackInfo
+from deployer.errors import DeployFailedError
+from deployer.gateways.cloudformation import StackInfo, TemplateSource
 from deployer.runtime import Runtime
 from deployer.usecases.package import PackageResult
 from deployer.usecases.waiting import Deadline, settle
@@ -23,12 +31,25 @@ from deployer.usecases.watch import StackWatcher, newest_event_id
 
 
 @dataclass(frozen=True)
-class Target:
-    kind: str  # CREATE | UPDATE (a change set type)
-    stack: StackInfo | None
+class Prepared:
+    kind: str  # CREATE | UPDATE | RECREATE (a failed create that `plan` leaves in place)
+    stack: StackInfo | None  # the stack to update, the one in review, or the failed one
 
 
-def prepare_stack(rt: Runtime, deadline: Deadline) -> Target:
+@dataclass(frozen=True)
+class Desired:
+    """What an ``up`` would deploy, besides the packaged tree."""
+
+    template: TemplateSource
+    body: str
+    parameters: dict[str, str]  # what is passed
+    full: dict[str, str]  # what the stack holds afterwards (template defaults applied)
+    no_echo: frozenset[str]
+    tags: dict[str, str]
+    protection: bool
+
+
+def prepare_stack(rt: Runtime, deadline: Deadline, may_delete: bool = True) -> Prepared:
     name = rt.config.stack_name
     stack = rt.stacks.describe(name)
     while True:
@@ -38,13 +59,15 @@ def prepare_stack(rt: Runtime, deadline: Deadline) -> Target:
             continue
         if step is Next.RECREATE:
             assert stack is not None
+            if not may_delete:
+                return Prepared("RECREATE", stack)
             delete_failed_stack(rt, stack, deadline)
-            return Target("CREATE", None)
-        return Target("CREATE" if step is Next.CREATE else "UPDATE", stack)
+            return Prepared("CREATE", None)
+        return Prepared("CREATE" if step is Next.CREATE else "UPDATE", stack)
 
 
 def delete_failed_stack(rt: Runtime, stack: StackInfo, deadline: Deadline) -> None:
-    rt.ui.progress(f"{stack.name} is {stack.status} (a failed create): deleting it to start over")
+    rt.progress.line(f"{stack.name} is {stack.status} (a failed create): deleting it to start over")
     marker = newest_event_id(rt, stack.stack_id, deadline)
     rt.stacks.delete_stack(stack.stack_id)
     result = StackWatcher(rt, stack.name, stack.stack_id, marker).run(deadline)
@@ -55,8 +78,12 @@ def delete_failed_stack(rt: Runtime, stack: StackInfo, deadline: Deadline) -> No
         )
 
 
-def stack_parameters(rt: Runtime, pkg: PackageResult) -> tuple[dict[str, str], dict[str, str]]:
-    """(parameters to pass, the full set the stack will hold once template defaults apply)."""
+def desired_state(rt: Runtime, pkg: PackageResult) -> Desired:
+    """Parameters: the tool's own (project, env, the store's key and bucket) and the env's.
+
+    Every env parameter is declared by the root template: the gate checked that before the
+    package step, so none is dropped or refused here.
+    """
     declared: Mapping[str, Any] = load_template(pkg.body).get("Parameters") or {}
     always = {
         "Project": rt.config.project,
@@ -65,25 +92,25 @@ def stack_parameters(rt: Runtime, pkg: PackageResult) -> tuple[dict[str, str], d
         "ArtifactBucket": pkg.store.bucket,
     }
     passed = {k: v for k, v in always.items() if k in declared}
-    for key, value in rt.config.parameters.items():
-        if key not in declared:
-            raise ConfigError(
-                f"{rt.config.source}: key 'parameters.{key}': the root template does not "
-                "declare this parameter"
-            )
-        passed[key] = value
-    full = {
-        k: str(spec.get("Default", "")) for k, spec in declared.items() if isinstance(spec, dict)
-    }
+    passed.update(rt.config.parameters)
+    specs = {k: spec for k, spec in declared.items() if isinstance(spec, dict)}
+    full = {k: str(spec.get("Default", "")) for k, spec in specs.items()}
     full.update(passed)
-    return passed, full
+    no_echo = frozenset(k for k, spec in specs.items() if str(spec.get("NoEcho")).lower() == "true")
+    return Desired(pkg.template, pkg.body, passed, full, no_echo, dict(rt.config.stack_tags),
+                   rt.config.protected)  # fmt: skip
 
 
-def is_noop(
-    rt: Runtime, stack: StackInfo, pkg: PackageResult, full_params: Mapping[str, str]
-) -> bool:
-    if stack.status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        return False
-    if dict(stack.tags) != rt.config.stack_tags or dict(stack.parameters) != dict(full_params):
-        return False
-    return rt.stacks.template_body(stack.stack_id) == pkg.body
+def differences(desired: Desired, stack: StackInfo | None) -> Differences:
+    """Parameters, tags and protection of ``stack`` against ``desired`` (NoEcho left out)."""
+    protection = protection_change(stack.termination_protection if stack else None,
+                                   desired.protection)  # fmt: skip
+    if stack is None:
+        return Differences(protection=protection)
+    deployed = {k: v for k, v in stack.parameters.items() if k not in desired.no_echo}
+    wanted = {k: v for k, v in desired.full.items() if k not in desired.no_echo}
+    return Differences(
+        parameters=value_changes(deployed, wanted),
+        tags=value_changes(dict(stack.tags), desired.tags),
+        protection=protection,
+    )

@@ -1,10 +1,11 @@
 """The env's artifact store (KMS key + private bucket) and the account guard.
 
 The store is its own small stack (``cft/artifact-store-stack.yaml``, outputs ``KeyArn`` and
-``BucketName``), created on first use and reused afterwards. Before anything is uploaded the
-bucket must block all public access and default to SSE-KMS; otherwise the tool refuses, on
-AWS and on the emulator alike (the emulator applies the template's block as CloudFormation
-does: ``deployer/local/patches/s3_public_access.py``).
+``BucketName``), created on first use and reused afterwards; a run that finds another
+creating it (two first runs at once) waits for that creation and uses the store it makes.
+Before anything is uploaded the bucket must block all public access and default to SSE-KMS;
+otherwise the tool refuses, on AWS and on the emulator alike (the emulator applies the
+template's block as CloudFormation does: ``deployer/local/patches/s3_public_access.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deployer.cfn.stack_states import SETTLED_OK
-from deployer.errors import DeployFailedError, PreflightError
+from deployer.errors import AwsCallError, DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import TemplateSource
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.runtime import Runtime
@@ -39,15 +40,28 @@ def check_account(rt: Runtime) -> str:
     return actual
 
 
-def ensure_store(rt: Runtime) -> Store:
+def ensure_store(rt: Runtime, create: bool = True) -> Store:
+    """The store's bucket and key, the store created first if it is missing and ``create``."""
     name = rt.config.artifact_stack_name
     stack = wait_until_settled(rt, name, STORE_TIMEOUT_SECONDS)
-    if stack is None or stack.status == "DELETE_COMPLETE":
+    absent = stack is None or stack.status == "DELETE_COMPLETE"
+    if absent and not create:
+        raise PreflightError(
+            f"artifact store stack {name} does not exist",
+            hint="a reviewed plan reads its artifacts from the store; run `disa-deploy plan "
+            "--save` again once the store is back",
+        )
+    if absent:
         template = rt.project.require(rt.project.artifact_store_template)
-        rt.ui.progress(f"creating artifact store stack {name} (first use of this env)")
+        rt.progress.line(f"creating artifact store stack {name} (first use of this env)")
         body = template.read_text(encoding="utf-8")
         params = {"Project": rt.config.project, "Env": rt.config.name}
-        rt.stacks.create_stack(name, TemplateSource(body=body), params, rt.config.stack_tags)
+        try:
+            rt.stacks.create_stack(name, TemplateSource(body=body), params, rt.config.stack_tags)
+        except AwsCallError as err:
+            if err.code != "AlreadyExistsException":
+                raise
+            rt.progress.line(f"another run created {name} first: waiting for it, then using it")
         stack = wait_until_settled(rt, name, STORE_TIMEOUT_SECONDS)
     if stack is None or stack.status not in SETTLED_OK:
         raise DeployFailedError(

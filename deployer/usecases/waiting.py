@@ -67,7 +67,7 @@ class Outage:
 
     def recovered(self) -> None:
         if self.since is not None:
-            self.rt.ui.progress(self.describe())
+            self.rt.progress.line(self.describe())
         self.since, self.why, self.failures = None, "", 0
 
     def describe(self) -> str:
@@ -122,7 +122,7 @@ def settle(rt: Runtime, name: str, deadline: Deadline) -> StackInfo | None:
             if stack is None or not is_in_progress(stack.status):
                 return stack
             if stack.status != last_status:
-                rt.ui.progress(f"{name} is {stack.status}: waiting for it to settle")
+                rt.progress.line(f"{name} is {stack.status}: waiting for it to settle")
                 last_status = stack.status
         if deadline.passed(rt.clock()):
             raise timed_out(rt, name, last_status, deadline, outage)

@@ -27,7 +27,6 @@ from deployer.cfn.stack_states import is_in_progress
 from deployer.errors import AwsCallError
 from deployer.gateways.cloudformation import StackEvent, StackInfo
 from deployer.runtime import Runtime
-from deployer.ui.output import render_event
 from deployer.usecases.waiting import Deadline, Outage, pause, timed_out
 
 FINAL_READ_ATTEMPTS = 4  # reads of the last events once the final status is known
@@ -94,7 +93,7 @@ class StackWatcher:
                 raise timed_out(self.rt, self.root_path, self.last_status, deadline, gap)
             if now - last_activity >= self.rt.heartbeat_seconds:
                 status = self.last_status or "status unknown"
-                self.rt.ui.progress(f"... {self.root_path} {status}, {now - start:.0f}s elapsed")
+                self.rt.progress.line(f"... {self.root_path} {status}, {now - start:.0f}s elapsed")
                 last_activity = now
             pause(self.rt, deadline, max(self.events_gap.delay(), self.status_gap.delay()))
 
@@ -118,7 +117,7 @@ class StackWatcher:
                 break
         if self.events_gap.active:
             self._print(self.pending)
-            self.rt.ui.progress(
+            self.rt.progress.line(
                 f"{self.events_gap.describe()}; the last events of {self.root_path} were not "
                 "read, its final status decides the outcome"
             )
@@ -147,7 +146,7 @@ class StackWatcher:
         batch.sort(key=lambda item: (item.event.timestamp, -depth(item.path)))
         for item in batch:
             self.events.append(item)
-            self.rt.ui.progress(render_event(item))
+            self.rt.progress.event(item)
 
     def _new_events(self, watched: _Watched) -> list[StackEvent]:
         batch: list[StackEvent] = []

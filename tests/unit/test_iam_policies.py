@@ -446,6 +446,22 @@ def test_ci_may_not_change_the_stack_that_holds_its_own_roles() -> None:
     assert any("${AWS::StackName}" in r["Fn::Sub"] for r in statement["Resource"])
 
 
+def test_the_deployer_sets_termination_protection_of_this_envs_stacks_only() -> None:
+    # `up` of a protected env turns it on; `destroy --force-protected` turns it off. Never on
+    # the artifact store or the CI stack: the guardrail denies it there.
+    action = "cloudformation:UpdateTerminationProtection"
+    granted = [st for st in attached_to("DeployerRole") if st["Effect"] == "Allow"
+               and allows(st, action)]  # fmt: skip
+    assert granted
+    for statement in granted:
+        stacks = [r.split(":stack/")[1] for r in as_list(statement["Resource"])]
+        assert stacks and all(s.startswith("disa-dev") for s in stacks), stacks
+    (deny,) = [st for st in attached_to("DeployerRole")
+               if st.get("Sid") == "NeverChangeTheArtifactStoreOrTheCiStack"]  # fmt: skip
+    assert action in as_list(deny["Action"])
+    assert not any(allows(st, action) for st in attached_to("PlannerRole"))
+
+
 def test_the_deployer_subscribes_only_the_listed_e_mail_addresses() -> None:
     (subscribe,) = [st for st in attached_to("DeployerRole") if allows(st, "sns:Subscribe")]
     assert subscribe["Condition"]["StringEquals"]["sns:Protocol"] == "email"

@@ -74,7 +74,14 @@ def test_main_deploys_dev_with_a_smoke_test_then_prod_behind_its_environment() -
     assert JOBS["deploy-prod"]["needs"] == "plan-prod"
     assert JOBS["deploy-prod"]["environment"] == "prod"
     # No smoke message in prod: it would reach the real subscribers.
-    assert commands("deploy-prod") == ["disa-deploy up --env prod --output json > up-prod.json"]
+    # Prod executes exactly the plan its reviewers read (plan-prod's artifact).
+    assert commands("deploy-prod") == [
+        "disa-deploy up --env prod --plan plan-prod.json --output json > up-prod.json"
+    ]
+    assert "disa-deploy plan --env prod --save plan-prod.json" in commands("plan-prod")[0]
+    downloads = [s for s in JOBS["deploy-prod"]["steps"]
+                 if str(s.get("uses", "")).startswith("actions/download-artifact")]  # fmt: skip
+    assert [s["with"]["name"] for s in downloads] == ["plan-prod"]
     # Only a push to main starts the chain; plan-prod and deploy-prod run only after it.
     assert JOBS["deploy-dev"]["if"] == (
         "github.event_name == 'push' && github.ref == 'refs/heads/main'"
@@ -159,3 +166,27 @@ def test_the_summary_says_no_changes_or_why_the_plan_failed(
 def test_a_missing_summary_is_reported_not_fatal(tmp_path: Path) -> None:
     assert plan_summary.main([str(tmp_path / "plan-prod.json")]) == 0
     assert "No plan summary" in plan_summary.render_summary(tmp_path / "plan-prod.json")
+
+
+def test_a_change_of_parameters_only_is_shown_never_no_changes(tmp_path: Path) -> None:
+    # A parameter no resource uses: CloudFormation lists no resource change, the values differ.
+    reaches = "disa-prod/LambdaStack: RetryFunction (AWS::Lambda::Function)"
+    protection = {"name": "termination protection", "old": "off", "new": "on", "touches": []}
+    parameter = {"name": "MaxAttempts", "old": "7", "new": "3", "touches": [reaches]}
+    plan = {"action": "UPDATE", "note": "", "tags": [], "termination_protection": protection,
+            "parameters": [parameter]}  # fmt: skip
+    summary = {"env": "prod", "exit_code": 0, "changed": True,
+               "details": {"changes": [], "plan": plan}}  # fmt: skip
+    text = plan_summary.render_summary(write(tmp_path, summary))
+    assert "No changes" not in text
+    assert "Action: UPDATE" in text
+    assert "- `MaxAttempts`: `7` -> `3`" in text
+    assert f"  - reaches {reaches}" in text
+    assert "Termination protection: off -> on" in text
+
+
+def test_a_noop_plan_says_no_changes(tmp_path: Path) -> None:
+    plan = {"action": "NOOP", "parameters": [], "tags": [], "termination_protection": None}
+    summary = {"env": "prod", "exit_code": 0, "changed": False,
+               "details": {"changes": [], "plan": plan}}  # fmt: skip
+    assert "No changes" in plan_summary.render_summary(write(tmp_path, summary))

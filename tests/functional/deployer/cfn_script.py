@@ -265,4 +265,5 @@ def cleanup_of_a_created_stack(script: CfnScript) -> None:
     """What a failure before execution removes: the change set, then the stack it made."""
     script.add("delete_change_set", {}, {"ChangeSetName": CS_ID})
     script.add("describe_stacks", {"Stacks": [stack("REVIEW_IN_PROGRESS")]}, {"StackName": ROOT_ID})
+    script.add("list_change_sets", {"Summaries": []}, {"StackName": ROOT_ID})
     script.add("delete_stack", {}, {"StackName": ROOT_ID})

@@ -45,9 +45,15 @@ def run(project: Path, clock: FakeClock) -> Cli:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """moto, plus the emulator's patch for what real CloudFormation does that moto's bucket
-    model skips: applying ``PublicAccessBlockConfiguration`` (the artifact store check needs it)."""
-    with installed("s3_public_access"), mock_aws():
+    """moto, plus the emulator's patches for what real CloudFormation does that moto skips:
+    applying ``PublicAccessBlockConfiguration`` (the artifact store check needs it), judging
+    change sets against the stack's current parameters and tags, termination protection."""
+    with (
+        installed(
+            "s3_public_access", "change_sets", "change_set_lookups", "termination_protection"
+        ),
+        mock_aws(),
+    ):
         yield
 
 

@@ -167,21 +167,45 @@ def test_a_parameter_change_is_deployed_through_a_change_set(counted: Cli, log: 
     assert tags["disa:managed-by"] == "disa-deploy" and tags["disa:env"] == "dev"
 
 
-def test_plan_shows_the_change_set_saves_it_and_never_executes(
-    counted: Cli, log: CallLog, tmp_path: Path
+def test_plan_shows_the_change_set_then_deletes_it_and_never_executes(
+    counted: Cli, log: CallLog
 ) -> None:
-    saved = tmp_path / "plan.json"
-
-    result = counted("plan", "--env", "dev", "--save", str(saved))
+    result = counted("plan", "--env", "dev", "--output", "json")
 
     assert result.exit_code == 0, result.output
     assert log.count("ExecuteChangeSet") == 0 and log.count("DeleteChangeSet") == 1
-    plan = json.loads(saved.read_text())
-    assert plan["kind"] == "CREATE"
-    assert {c["logical_id"] for c in plan["changes"]} == {"StorageStack", "FunctionStack"}
+    summary = json.loads(result.stdout)
+    assert summary["details"]["plan"]["action"] == "CREATE"
+    assert {c["logical_id"] for c in summary["details"]["changes"]} == {
+        "StorageStack",
+        "FunctionStack",
+    }
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     names = [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]
     assert "disa-dev" not in names  # the empty REVIEW_IN_PROGRESS stack is gone too
+
+
+def test_the_way_back_to_the_env_files_value_is_deployed_not_called_no_changes(
+    counted: Cli, log: CallLog
+) -> None:
+    counted("up", "--env", "dev")
+    counted("up", "--env", "dev", "--parameter", "MaxAttempts=7")
+    log.clear()
+
+    result = counted("up", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 0, result.output
+    assert "no changes" not in result.stderr
+    assert log.count("ExecuteChangeSet") == 1
+    assert json.loads(result.stdout)["details"]["plan"]["parameters"] == [
+        {"name": "MaxAttempts", "old": "7", "new": "3", "touches": []}
+    ]
+    stack = boto3.client("cloudformation", region_name="us-east-1").describe_stacks(
+        StackName="disa-dev"
+    )["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}[
+        "MaxAttempts"
+    ] == "3"
 
 
 def test_status_shows_stacks_outputs_and_item_counts(run: Cli) -> None:

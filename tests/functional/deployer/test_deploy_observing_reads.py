@@ -153,7 +153,7 @@ def test_a_read_before_executing_that_never_comes_back_leaves_no_change_set(
 
     assert result.exit_code == 5, result.output
     assert "ExecuteChangeSet" not in cfn.calls
-    assert cfn.calls[-3:] == ["DeleteChangeSet", "DescribeStacks", "DeleteStack"]
+    assert cfn.calls[-4:] == ["DeleteChangeSet", "DescribeStacks", "ListChangeSets", "DeleteStack"]
 
 
 def test_a_refused_execution_leaves_no_change_set_and_no_empty_stack(
@@ -167,7 +167,7 @@ def test_a_refused_execution_leaves_no_change_set_and_no_empty_stack(
 
     assert result.exit_code == 4, result.output
     assert "InsufficientCapabilitiesException" in result.stderr
-    assert cfn.calls[-3:] == ["DeleteChangeSet", "DescribeStacks", "DeleteStack"]
+    assert cfn.calls[-4:] == ["DeleteChangeSet", "DescribeStacks", "ListChangeSets", "DeleteStack"]
 
 
 def test_a_stack_under_review_that_this_run_did_not_make_is_kept(
@@ -231,7 +231,7 @@ def test_an_execution_whose_answer_was_lost_is_cleaned_up_when_it_never_started(
         "cloudformation ExecuteChangeSet at https://cloudformation.us-east-1.amazonaws.com: "
         "not a valid AWS answer" in result.stderr
     )
-    assert cfn.calls[-3:] == ["DeleteChangeSet", "DescribeStacks", "DeleteStack"]
+    assert cfn.calls[-4:] == ["DeleteChangeSet", "DescribeStacks", "ListChangeSets", "DeleteStack"]
 
 
 def up_to_execution_without_marker(cfn: CfnScript) -> None:

@@ -4,8 +4,10 @@ root cause, refused replacement, "no changes". S3 and STS run on moto."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from botocore.stub import ANY
 from cfn_script import (
     CS_ID,
     NESTED_CS_ID,
@@ -28,6 +30,13 @@ NO_CHANGES = (
 TABLE = "AWS::DynamoDB::Table"
 NESTED = "AWS::CloudFormation::Stack"
 NESTED_NAME = "disa-dev-StorageStack-X"
+UPDATE_STACK = {
+    "StackName": "disa-dev",
+    "Parameters": ANY,
+    "Tags": ANY,
+    "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    "TemplateBody": ANY,
+}
 TABLE_EXISTS = 'Resource handler returned message: "Table already exists: disa-dev-messages"'
 
 
@@ -137,7 +146,7 @@ def test_stack_states_that_are_refused(
     assert json.loads(result.stdout)["exit_code"] == 3
 
 
-def test_in_progress_is_waited_for_then_no_changes_is_a_success(
+def test_in_progress_is_waited_for_then_an_empty_change_set_is_never_no_changes(
     stubbed: Cli, cfn: CfnScript, clock: FakeClock
 ) -> None:
     cfn.store_ready()
@@ -148,15 +157,44 @@ def test_in_progress_is_waited_for_then_no_changes_is_a_success(
     cfn.create_change_set("UPDATE")
     cfn.change_set("FAILED", [], reason=NO_CHANGES)
     cfn.add("delete_change_set", {}, {"ChangeSetName": CS_ID})
+    # The deployed Env differs, so the empty change set is not believed: UpdateStack.
+    last = event(0, "disa-dev", "UPDATE_COMPLETE", physical=ROOT_ID)
+    cfn.events(last)
+    cfn.add("update_stack", {"StackId": ROOT_ID}, UPDATE_STACK)
+    done = event(2, "disa-dev", "UPDATE_COMPLETE", physical=ROOT_ID)
+    cfn.events(last, event(1, "disa-dev", "UPDATE_IN_PROGRESS", physical=ROOT_ID), done)
     cfn.describe(stack("UPDATE_COMPLETE", outputs={"TableName": "t"}))
+    cfn.events(last, done)
 
     result = stubbed("up", "--env", "dev", "--output", "json")
 
     assert result.exit_code == 0, result.output
     assert "waiting for it to settle" in result.stderr
-    assert len(clock.sleeps) == 2
+    assert len(clock.sleeps) == 2  # the settling polls
+    assert "no changes:" not in result.stderr  # the no-op answer is never given
+    assert re.search(r"^  Env +old -> dev$", result.stderr, re.M)  # the plan, before it runs
+    assert "updating disa-dev directly: its change set listed no changes" in result.stderr
     summary = json.loads(result.stdout)
-    assert summary["changed"] is False and summary["outputs"] == {"TableName": "t"}
+    assert summary["changed"] is True and summary["outputs"] == {"TableName": "t"}
+    assert summary["details"]["plan"]["steps"][0].startswith("update the stack directly")
+
+
+def test_when_cloudformation_updates_nothing_although_values_differ_it_says_so(
+    stubbed: Cli, cfn: CfnScript
+) -> None:
+    cfn.store_ready()
+    cfn.describe(stack("UPDATE_COMPLETE", params={"Env": "old"}))
+    cfn.create_change_set("UPDATE")
+    cfn.change_set("FAILED", [], reason=NO_CHANGES)
+    cfn.add("delete_change_set", {}, {"ChangeSetName": CS_ID})
+    cfn.events(event(0, "disa-dev", "UPDATE_COMPLETE", physical=ROOT_ID))
+    cfn.error("update_stack", "ValidationError", "No updates are to be performed.")
+
+    result = stubbed("up", "--env", "dev", "--output", "json")
+
+    assert result.exit_code == 4, result.output
+    assert "CloudFormation finds nothing to update on disa-dev, yet it differs" in result.stderr
+    assert "no changes:" not in result.stderr
 
 
 def test_the_wait_before_deploying_ends_at_the_timeout(

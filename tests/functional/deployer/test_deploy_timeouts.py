@@ -57,6 +57,8 @@ def test_a_change_set_that_cannot_be_removed_is_named_with_its_command(
         cfn.change_set("CREATE_IN_PROGRESS", [])
     cfn.error("delete_change_set", "InvalidChangeSetStatus", "Cannot delete in CREATE_IN_PROGRESS")
     cfn.add("describe_stacks", {"Stacks": [stack("REVIEW_IN_PROGRESS")]}, {"StackName": ROOT_ID})
+    # Only the change set that could not be removed: the stack holds nobody else's.
+    cfn.add("list_change_sets", {"Summaries": [{"ChangeSetId": CS_ID}]}, {"StackName": ROOT_ID})
     cfn.add("delete_stack", {}, {"StackName": ROOT_ID})
 
     result = slow("up", "--env", "dev", "--timeout", SIXTY_SECONDS)

@@ -16,12 +16,20 @@ from deployer.usecases.follow import send_message
 class FakeTable:
     """A DynamoDB client whose item walks through scripted statuses, one per read."""
 
+    # What the gateway reads of a botocore client to name the call and judge the answer.
+    meta = SimpleNamespace(
+        method_to_api_mapping={"put_item": "PutItem", "get_item": "GetItem"},
+        service_model=SimpleNamespace(service_name="dynamodb", protocol="json"),
+        endpoint_url="http://fake",
+    )
+
     def __init__(self, statuses: list[dict[str, str]]) -> None:
         self.statuses = statuses
         self.writes: list[dict[str, Any]] = []
 
-    def put_item(self, **request: Any) -> None:
+    def put_item(self, **request: Any) -> dict[str, Any]:
         self.writes.append(request)
+        return {}
 
     def get_item(self, **request: Any) -> dict[str, Any]:
         assert request["ConsistentRead"] is True
@@ -35,7 +43,7 @@ class FakeStacks:
     # What the gateway reads of a botocore client to name the call in an error.
     meta = SimpleNamespace(
         method_to_api_mapping={"describe_stacks": "DescribeStacks"},
-        service_model=SimpleNamespace(service_name="cloudformation"),
+        service_model=SimpleNamespace(service_name="cloudformation", protocol="query"),
         endpoint_url="http://fake",
     )
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 
 from deployer.errors import DeployFailedError, PreflightError
@@ -27,6 +28,11 @@ class Pages:
 
 
 class Client:
+    """A fake client: scripted methods, and a real DynamoDB client's ``meta`` (which names
+    the call and the endpoint in errors, and says the protocol)."""
+
+    meta = boto3.client("dynamodb", region_name="us-east-1").meta
+
     def __init__(self, **methods: Pages) -> None:
         self.__dict__.update(methods)
 
