@@ -152,15 +152,17 @@ def redrive_item(row: dict[str, Any], now: int, deps: Deps, deadline: Deadline) 
 
 
 # The row must still tell the truth about the item: due, in Failure (waiting for its
-# retry) or Retrying (its lease ran out), and at the run the row read. An item that moved
-# on (Successful, Processing, a newer run, a new request's fresh start) is left alone.
-DUE = "#status IN (:failure, :retrying) AND #run = :run AND #next <= :due"
+# retry), Retrying or Processing (its lease ran out: see disa_process's claim), and at the
+# run the row read. An item that moved on (Successful, a newer run, a new request's fresh
+# start) is left alone.
+DUE = "#status IN (:failure, :retrying, :processing) AND #run = :run AND #next <= :due"
 
 
 def _due_values(run: int, now: int) -> dict[str, Any]:
     return {
         ":failure": kit.s(model.Status.FAILURE),
         ":retrying": kit.s(model.Status.RETRYING),
+        ":processing": kit.s(model.Status.PROCESSING),
         ":run": kit.n(run),
         ":due": kit.n(now),
     }
