@@ -175,6 +175,29 @@ def test_a_retry_lease_outlasts_the_longest_wait_for_the_claim() -> None:
     assert tries * process["TimeoutSeconds"] + delays < lease
 
 
+EXPRESS_MAX_SECONDS = 300  # an Express execution is stopped after five minutes
+
+
+def test_a_claim_lease_outlasts_every_run_that_holds_it() -> None:
+    """disa_process's claim is a lease of the same length (its function's settings): a
+    run that still holds its claim must be done, or dead, by the time it ends. After the
+    claim come at most the Process task's remaining tries and one status write with its
+    retries; an Express execution never lives past five minutes."""
+    process = STATES["Process"]
+    tries = 1 + sum(r["MaxAttempts"] for r in process["Retry"])
+    record = STATES["RecordFailure"]["Retry"][0]
+    record_seconds = sum(
+        min(record["IntervalSeconds"] * record["BackoffRate"] ** n, record["MaxDelaySeconds"])
+        for n in range(record["MaxAttempts"])
+    )
+    tpl = load_template(CFT / "nested-stacks" / "lambda-function-stack.yaml")
+    env = tpl["Resources"]["ProcessFunction"]["Properties"]["Environment"]["Variables"]
+    plain = {name: value for name, value in env.items() if isinstance(value, str)}
+    lease = Settings.from_env(plain).retry_lease_seconds
+    assert tries * process["TimeoutSeconds"] + 2 * record_seconds < lease
+    assert lease > EXPRESS_MAX_SECONDS
+
+
 @pytest.mark.parametrize(
     ("name", "on_anything_else"),
     [
