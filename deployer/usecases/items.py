@@ -2,11 +2,11 @@
 
 Two ways to find them, chosen by what is cheapest for the status asked:
 
-- ``Failure`` and ``Retrying``: exactly the items the sparse ``retry-index`` holds. The
-  index is scanned (it holds only those items, and only their keys, ``run`` and
-  ``attempts``: a few bytes each), then the items themselves are read by key with
-  BatchGetItem (100 a call) for their status, reason and time. The cost follows the
-  failures, not the table.
+- ``Failure`` and ``Retrying``: the sparse ``retry-index`` holds every such item (and the
+  items ``Processing`` under disa_process's lease, filtered out here). The index is scanned
+  (only keys, ``run`` and ``attempts``: a few bytes a row), then the items themselves are
+  read by key with BatchGetItem (100 a call) for their status, reason and time. The cost
+  follows the failures and the messages in flight, not the table.
 - any other status (or none): a Scan of the table, filtered by status on the server and
   projected to the listed attributes, evaluating at most ``scan_limit`` items. DynamoDB
   charges a scan for every item it evaluates, whatever the filter and projection keep.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +33,16 @@ def disa_deploy(edge: Edge, *args: str) -> Any:
     return result
 
 
-@pytest.fixture(scope="session")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    emulator = PrivateEmulator(tmp_path_factory.mktemp("e2e-emulator"), free_port())
+@contextmanager
+def deployed_system(state_dir: Path, *up_args: str) -> Iterator[System]:
+    """The real tree deployed by ``disa-deploy up`` on a private emulator, torn down after."""
+    emulator = PrivateEmulator(state_dir, free_port())
     edge = Edge(emulator=emulator)
     previous = os.environ.get("DISA_LOCAL_SCHEDULE_SCALE")
     os.environ["DISA_LOCAL_SCHEDULE_SCALE"] = SCHEDULE_SCALE
     try:
         started = time.monotonic()
-        disa_deploy(edge, "up", "--env", "local", "--output", "json")
+        disa_deploy(edge, "up", "--env", "local", "--output", "json", *up_args)
         up_seconds = time.monotonic() - started
         endpoint = local.emulator_status(emulator.state_dir)
         assert endpoint is not None
@@ -56,3 +58,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             os.environ.pop("DISA_LOCAL_SCHEDULE_SCALE", None)
         else:
             os.environ["DISA_LOCAL_SCHEDULE_SCALE"] = previous
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with deployed_system(tmp_path_factory.mktemp("e2e-emulator")) as deployed:
+        yield deployed

@@ -46,6 +46,7 @@ from tests.mutation.conditions import mutants  # noqa: E402
 
 FH, UH = "tests/functional/handlers", "tests/unit/handlers"
 FLOW = f"{FH}/test_system_overwrites.py"
+TYPES = f"{FH}/test_system_workflow_types.py"  # Express instances, leases, old inputs
 TESTS = {
     "disa_init_process": [
         f"{UH}/test_handler_inputs.py",
@@ -58,15 +59,22 @@ TESTS = {
         f"{FH}/test_process_handler.py",
         f"{FH}/test_handler_logs.py",
         FLOW,
+        TYPES,
     ],
-    "disa_retry": [f"{FH}/test_retry_guards.py", f"{FH}/test_retry_handler.py", FLOW],
-    "redrive": [f"{FH}/test_redrive_claim.py", f"{UH}/test_disa_common_redrive.py"],
+    "disa_retry": [f"{FH}/test_retry_guards.py", f"{FH}/test_retry_handler.py", FLOW, TYPES],
+    "redrive": [
+        f"{FH}/test_redrive_claim.py",
+        f"{UH}/test_disa_common_redrive.py",
+        f"{FH}/test_retry_guards.py",
+        TYPES,
+    ],
     "disa_common": [UH, "tests/unit/test_model.py", FH, f"--deselect={FH}/test_fault_injection.py"],
     "asl": [
         "tests/unit/test_state_machine.py",
         "-k",
         "not follow_the_contract and not exactly_model_statuses and not is_the_models",
         FLOW,
+        TYPES,
     ],
 }
 MUTMUT_MODULES = [

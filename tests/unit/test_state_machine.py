@@ -107,15 +107,36 @@ def test_every_task_catches_everything_last(name: str) -> None:
     assert catchers[-1]["ErrorEquals"] == ["States.ALL"]
 
 
+# The request token is the name's second part from the end (model.execution_name), so an
+# input without ``request`` (started by a function older than tokens) still has one.
+REQUEST_FROM_NAME = (
+    "States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), "
+    "States.MathAdd(States.ArrayLength(States.StringSplit($$.Execution.Name, '-')), -2))"
+)
+
+
+@pytest.mark.parametrize("name", ["RecordSuccess", "RecordFailure", "Defer"])
+def test_status_writes_name_the_execution_instance_and_never_read_the_input_token(
+    name: str,
+) -> None:
+    values = STATES[name]["Parameters"]["ExpressionAttributeValues"]
+    if ":owner" in values or name != "Defer":  # Defer claims nothing: no owner to check
+        assert values[":owner"] == {"S.$": "$$.Execution.Id"}
+    assert values.get(":request", {"S.$": REQUEST_FROM_NAME}) == {"S.$": REQUEST_FROM_NAME}
+    assert "$.request" not in json.dumps(STATES)
+
+
 def test_process_invokes_the_function_with_the_contract_payload() -> None:
     process = STATES["Process"]
     assert process["Resource"] == "${ProcessFunctionArn}"
     assert process["Parameters"] == {
         "id.$": "$.id",
-        "request.$": "$.request",
+        "request.$": REQUEST_FROM_NAME,
         "run.$": "$.run",
         "attempt.$": "$.attempt",
         "execution.$": "$$.Execution.Name",
+        # The instance, not the name: Express may run one name twice (at least once).
+        "owner.$": "$$.Execution.Id",
     }
     assert process["ResultPath"] == "$.result"
     retried = set(process["Retry"][0]["ErrorEquals"])
@@ -152,6 +173,29 @@ def test_a_retry_lease_outlasts_the_longest_wait_for_the_claim() -> None:
     plain = {name: value for name, value in env.items() if isinstance(value, str)}
     lease = Settings.from_env(plain).retry_lease_seconds
     assert tries * process["TimeoutSeconds"] + delays < lease
+
+
+EXPRESS_MAX_SECONDS = 300  # an Express execution is stopped after five minutes
+
+
+def test_a_claim_lease_outlasts_every_run_that_holds_it() -> None:
+    """disa_process's claim is a lease of the same length (its function's settings): a
+    run that still holds its claim must be done, or dead, by the time it ends. After the
+    claim come at most the Process task's remaining tries and one status write with its
+    retries; an Express execution never lives past five minutes."""
+    process = STATES["Process"]
+    tries = 1 + sum(r["MaxAttempts"] for r in process["Retry"])
+    record = STATES["RecordFailure"]["Retry"][0]
+    record_seconds = sum(
+        min(record["IntervalSeconds"] * record["BackoffRate"] ** n, record["MaxDelaySeconds"])
+        for n in range(record["MaxAttempts"])
+    )
+    tpl = load_template(CFT / "nested-stacks" / "lambda-function-stack.yaml")
+    env = tpl["Resources"]["ProcessFunction"]["Properties"]["Environment"]["Variables"]
+    plain = {name: value for name, value in env.items() if isinstance(value, str)}
+    lease = Settings.from_env(plain).retry_lease_seconds
+    assert tries * process["TimeoutSeconds"] + 2 * record_seconds < lease
+    assert lease > EXPRESS_MAX_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -196,31 +240,31 @@ def resolved(state: dict[str, Any], field: str) -> str:
         pytest.param(
             "RecordSuccess",
             "SET status = 'Successful', sns_message_id = $.result.messageId,"
-            " updated_at = $$.State.EnteredTime REMOVE reason",
-            "status = 'Processing' AND execution = $$.Execution.Name",
+            " updated_at = $$.State.EnteredTime REMOVE reason, retry_shard, next_attempt_at",
+            "status = 'Processing' AND owner = $$.Execution.Id",
             id="record-success-only-by-the-owner",
         ),
         pytest.param(
             "RecordFailure",
             "SET status = 'Failure', reason = $.error.Error, retry_shard = $.retryShard,"
             " next_attempt_at = States.JsonToString($.retryAt), run = States.JsonToString($.run),"
-            " attempts = States.JsonToString($.attempt), request = $.request,"
+            " attempts = States.JsonToString($.attempt), request = " + REQUEST_FROM_NAME + ","
             " execution = $$.Execution.Name, updated_at = $$.State.EnteredTime",
             "attribute_exists(id) AND (attribute_not_exists(status)"
             " OR (status = 'Retrying' AND run = States.JsonToString($.run)"
-            " AND request = $.request)"
-            " OR (status = 'Processing' AND execution = $$.Execution.Name))",
+            " AND request = " + REQUEST_FROM_NAME + ")"
+            " OR (status = 'Processing' AND owner = $$.Execution.Id))",
             id="record-failure",
         ),
         pytest.param(
             "Defer",
             "SET status = 'Failure', reason = 'CircuitOpen', retry_shard = $.retryShard,"
             " next_attempt_at = States.JsonToString($.retryAt), run = States.JsonToString($.run),"
-            " request = $.request, execution = $$.Execution.Name,"
+            " request = " + REQUEST_FROM_NAME + ", execution = $$.Execution.Name,"
             " updated_at = $$.State.EnteredTime",
             "attribute_exists(id) AND (attribute_not_exists(status)"
             " OR (status = 'Retrying' AND run = States.JsonToString($.run)"
-            " AND request = $.request))",
+            " AND request = " + REQUEST_FROM_NAME + "))",
             id="defer-consumes-no-attempt",
         ),
     ],
@@ -273,6 +317,7 @@ def test_every_attribute_name_and_status_word_is_the_models() -> None:
         model.NEXT_ATTEMPT_AT,
         model.SNS_MESSAGE_ID,
         model.EXECUTION,
+        model.OWNER,
         model.REQUEST,
         model.UPDATED_AT,
     }
@@ -423,18 +468,20 @@ class World:
         self.ddb.update_item(
             TableName=TABLE,
             Key={"id": {"S": event["id"]}},
-            UpdateExpression="SET #s = :p, #r = :r, attempts = :a, #e = :e, #q = :q",
+            UpdateExpression="SET #s = :p, #r = :r, attempts = :a, #e = :e, #q = :q, #o = :o",
             ExpressionAttributeNames={
                 "#s": "status",
                 "#r": "run",
                 "#e": "execution",
                 "#q": "request",
+                "#o": "owner",
             },
             ExpressionAttributeValues={
                 ":p": {"S": "Processing"},
                 ":r": {"N": str(event["run"])},
                 ":a": {"N": str(event["attempt"])},
                 ":e": {"S": event["execution"]},
+                ":o": {"S": event["owner"]},
                 ":q": {"S": event["request"]},
             },
         )
@@ -458,6 +505,8 @@ def test_published_item_is_recorded_successful(world: World) -> None:
     assert result["status"] == "SUCCEEDED"
     assert result["states"] == ["Process", "RouteOutcome", "RecordSuccess"]
     name = model.execution_name("a", TOKEN, 1)
+    owner = world.events[0].pop("owner")
+    assert owner.startswith("arn:aws:states:") and owner.endswith(f":{name}")  # the instance
     assert world.events == [
         {"id": "a", "request": TOKEN, "run": 1, "attempt": 1, "execution": name}
     ]

@@ -34,6 +34,7 @@ CONTRACT_ROOT_PARAMETERS = {
     "PublishFailureThreshold",
     "ProtectStatefulResources",
     "LogRetentionDays",
+    "WorkflowType",
 }
 NESTED_STACKS = {
     "DynamoDbStack": "dynamodb-stack.yaml",
@@ -390,7 +391,8 @@ FUNCTIONS = [
     pytest.param(
         "ProcessFunction",
         "disa_process",
-        COMMON_ENV | {"TOPIC_ARN", "CIRCUIT_ALARM_NAME", "ALARM_CACHE_SECONDS"},
+        # RETRY_SHARDS: the claim's lease puts the item in its retry-index shard.
+        COMMON_ENV | {"TOPIC_ARN", "CIRCUIT_ALARM_NAME", "ALARM_CACHE_SECONDS", "RETRY_SHARDS"},
         id="process",
     ),
     pytest.param(
@@ -497,7 +499,12 @@ def test_retry_schedule_comes_from_the_parameter_and_may_invoke_retry_only() -> 
 
 def test_state_machine_logs_errors_without_data_and_is_traced() -> None:
     props = one_resource(template("lambda-function-stack.yaml"), "AWS::StepFunctions::StateMachine")
-    assert props["StateMachineType"] == "STANDARD"
+    # The root's WorkflowType picks the type; either logs the same way (ERROR, no data).
+    assert props["StateMachineType"] == {"Ref": "WorkflowType"}
+    parameter = template("lambda-function-stack.yaml")["Parameters"]["WorkflowType"]
+    root = template("disa-root-stack.yaml")["Parameters"]["WorkflowType"]
+    assert parameter["AllowedValues"] == root["AllowedValues"] == ["STANDARD", "EXPRESS"]
+    assert parameter["Default"] == root["Default"] == "STANDARD"
     logging = props["LoggingConfiguration"]
     assert logging["Level"] == "ERROR"
     assert logging["IncludeExecutionData"] is False

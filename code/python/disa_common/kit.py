@@ -96,6 +96,7 @@ NAMES = {
     "#id": model.KEY,
     "#message": model.MESSAGE,
     "#status": model.STATUS,
+    "#owner": model.OWNER,
     "#run": model.RUN,
     "#attempts": model.ATTEMPTS,
     "#reason": model.REASON,

@@ -11,26 +11,29 @@ Lifecycle of an item (``status`` attribute):
 
     (absent) ──init_process──► execution run 1 of the request
     (absent) ──invalid input──► Invalid                         terminal, never published
-    (absent | Retrying) ──disa_process claim──► Processing     (leaves the retry index)
+    (absent | Retrying) ──disa_process claim──► Processing     (leased in the retry index)
     Processing ──published──► Successful                       terminal
     Processing ──any failure──► Failure   (in the retry index)
     (absent | Retrying) ──circuit open──► Failure (deferred: no attempt consumed)
-    (Failure | Retrying) ──due: disa_retry claim──► Retrying, run + 1 ──► new execution run
+    (Failure | Retrying | Processing) ──due: disa_retry claim──► Retrying, run + 1 ──► new run
     (Failure | Retrying) ──due, attempts >= max──► Exhausted   terminal, counted by a metric
     any ──overwritten by the user (no status)──► (absent): a new request, a new run 1
 
-The retry index holds items in Failure (due at their backoff) and items in Retrying,
-leased: a disa_retry claim keeps the item in the index, due again RETRY_LEASE_SECONDS
-later. Its run's disa_process claim takes it out within seconds; if that run never
-claims (the start failed, or a function died), the lease runs out and the item is
-re-driven as the next run, while the abandoned run's late claim fails on ``run``.
+The retry index holds items in Failure (due at their backoff) and items in Retrying or
+Processing, leased: a claim (disa_retry's, or disa_process's) keeps or puts the item in
+the index, due again RETRY_LEASE_SECONDS later, and the run's status write takes it out.
+If that run never claims, or dies after its claim without writing (an Express execution
+cut off at its five minutes, a status write that failed), the lease runs out and the item
+is re-driven as the next run, while the abandoned run's late writes fail on ``run`` or
+``owner``. A run re-driven from Processing may have published: at least once, as ever.
 ``attempts`` counts publish attempts consumed (written by a run's claim or its
 RecordFailure, never by a deferral or a disa_retry claim), so deferrals and abandoned
 leases never bring an item nearer to Exhausted.
 
 Every transition is a conditional write, so a late or duplicate writer can never
 overwrite a newer state. Ownership: a claimed (Processing) item belongs to the execution
-named in ``execution``, and only that execution may re-claim it or record its outcome; a
+instance in ``owner`` (its ARN; ``execution`` holds its name), and only that instance may
+re-claim it or record its outcome: an Express workflow may run one name twice; a
 Retrying item belongs to (``request``, ``run``). A fresh item (no status) may be claimed
 by any execution, which then sends what the item holds at that moment. No write creates
 an item: each condition needs a status, or ``attribute_exists(id)`` where an absent
@@ -56,6 +59,7 @@ RETRY_SHARD = "retry_shard"  # retry index partition key (S); only in Failure an
 NEXT_ATTEMPT_AT = "next_attempt_at"  # retry index sort key, epoch seconds (N): due or lease end
 SNS_MESSAGE_ID = "sns_message_id"  # SNS MessageId once Successful (S)
 EXECUTION = "execution"  # name of the execution that owns (or last owned) the item (S)
+OWNER = "owner"  # ARN of that execution instance ($$.Execution.Id): what a claim belongs to (S)
 REQUEST = "request"  # token of the request the item's runs belong to (S)
 UPDATED_AT = "updated_at"  # UTC time of the last transition, YYYY-MM-DDTHH:MM:SS.mmmZ (S)
 

@@ -12,8 +12,9 @@ left the index; the schedule's row is in the index already, and its claim leaves
 shard as it is. It holds only while the item is still what the caller saw, and always
 at the run it saw, so a stale view (an older run, an overwrite's new request) never wins:
 
-- the schedule (:func:`due_claim`) saw an index row: the item must still be due, in Failure
-  or Retrying (a lease that ran out), at the row's run. The row holds no token, so the
+- the schedule (:func:`due_claim`) saw an index row: the item must still be due, in Failure,
+  or in Retrying or Processing with a lease that ran out (disa_process's claim is a lease
+  too), at the row's run. The row holds no token, so the
   claim returns the item's (``ALL_NEW``);
 - an operator (:func:`operator_claim`) read the item: it must still be in the status read
   (Failure, or Exhausted), at the run and with the request token read. Nothing comes back
@@ -43,8 +44,9 @@ from disa_common.kit import Deps
 from disa_common.runs import start_item_run
 
 # The schedule's view: the row must still tell the truth about the item (due, waiting for
-# its retry or holding a lease that ran out, at the row's run).
-DUE = "#status IN (:failure, :retrying) AND #run = :run AND #next <= :due"
+# its retry, or holding a lease, a re-drive's or disa_process's, that ran out, at the row's
+# run). An item that moved on (Successful, a newer run, a new request) is left alone.
+DUE = "#status IN (:failure, :retrying, :processing) AND #run = :run AND #next <= :due"
 # An operator's view: the item as read (status, run, request). An item written before
 # request tokens existed has no token attribute.
 AS_READ = "#status = :status AND #run = :run AND #request = :request"
@@ -87,6 +89,7 @@ def due_values(run: int, now: int) -> dict[str, Any]:
     return {
         ":failure": kit.s(model.Status.FAILURE),
         ":retrying": kit.s(model.Status.RETRYING),
+        ":processing": kit.s(model.Status.PROCESSING),
         ":run": kit.n(run),
         ":due": kit.n(now),
     }

@@ -2,8 +2,10 @@
 share.
 
 Both start the same execution the same way: a name fixed by (item, request, run), so a
-repeat meets ExecutionAlreadyExists instead of sending twice, and the input the state
-machine needs to own the item and to schedule the next retry.
+repeat meets ExecutionAlreadyExists instead of sending twice (a Standard workflow; an
+Express one starts the repeat too, and the claim, owned by the execution instance, lets
+only one of them publish), and the input the state machine needs to own the item and to
+schedule the next retry.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
 """disa_process: claim an item for this execution and publish its message to SNS.
 
 Called by the state machine's Process task with {"id", "request", "run", "attempt",
-"execution"}. Order matters: the circuit breaker first (an open circuit defers without
-touching the item), then a conditional claim that also returns the message, then the
-publish. The claim makes this execution the item's owner (``execution``); the state
-machine records the outcome only while that holds, and this function never writes a
+"execution", "owner"}. Order matters: the circuit breaker first (an open circuit defers
+without touching the item), then a conditional claim that also returns the message, then
+the publish. The claim makes this execution instance the item's owner (``owner``, its ARN:
+an Express workflow may run one name twice, and only one of them may publish) and is a
+lease: it puts the item in the retry index, due when the lease ends, so a run that dies
+after its claim is re-driven by disa_retry; the status write takes it out. The state
+machine records the outcome only while the claim holds, and this function never writes a
 final status except ``Invalid`` for a message that can never be sent, so a late or
 duplicate invocation cannot overwrite one. Failures are raised as named exceptions
 (disa_common.errors) that the ASL's Catch matches; an AWS error of the claim is raised
@@ -34,6 +37,14 @@ class Request:
     run: int
     attempt: int
     execution: str
+    owner: str
+
+    @property
+    def leased(self) -> bool:
+        """Whether the claim is a lease: a definition that passes ``owner`` also takes the
+        item out of the retry index when it records the outcome. One that does not (a
+        state machine deployed before owners, still running) gets the old claim."""
+        return self.owner != self.execution
 
 
 def handle(event: Any, context: Any, deps: Deps) -> dict[str, Any]:
@@ -61,7 +72,10 @@ def parse_request(event: Any) -> Request:
     execution = event.get("execution")
     if not isinstance(execution, str) or not execution:
         execution = model.execution_name(key, token, run)
-    return Request(key, token, run, attempt, execution)
+    owner = event.get("owner")
+    if not isinstance(owner, str) or not owner:
+        owner = execution
+    return Request(key, token, run, attempt, execution, owner)
 
 
 def _positive(event: dict[str, Any], name: str) -> int:
@@ -87,14 +101,19 @@ def process_message(request: Request, deps: Deps) -> dict[str, Any]:
 
 
 # Claimable: a fresh item (no status: any execution may take it and sends what it holds);
-# a Retrying item leased to this request's run; or an item this very execution already
-# claimed (a retried Process task). Anything else belongs to another execution or is final.
+# a Retrying item leased to this request's run; or an item this very execution instance
+# already claimed (a retried Process task). Anything else belongs to another execution
+# (another instance of the same name included) or is final.
 CLAIMABLE = (
     "attribute_exists(#id) AND (attribute_not_exists(#status)"
     " OR (#status = :retrying AND #run = :run AND #request = :request)"
-    " OR (#status = :processing AND #execution = :execution))"
+    " OR (#status = :processing AND #owner = :owner))"
 )
-OWNED = "#status = :processing AND #execution = :execution"
+OWNED = "#status = :processing AND #owner = :owner"
+_CLAIM = (
+    "SET #status = :processing, #run = :run, #attempts = :attempt, #request = :request,"
+    " #execution = :execution, #owner = :owner, #updated = :now"
+)
 
 
 def claim(deps: Deps, request: Request) -> dict[str, Any]:
@@ -103,23 +122,24 @@ def claim(deps: Deps, request: Request) -> dict[str, Any]:
     ClaimConflictError when the item is not claimable: the state machine then ends
     without writing. Any other error is raised as it came.
     """
-    write = kit.update_item(
-        deps,
-        request.id,
-        "SET #status = :processing, #run = :run, #attempts = :attempt, #request = :request,"
-        " #execution = :execution, #updated = :now REMOVE #shard, #next",
-        CLAIMABLE,
-        {
-            ":processing": kit.s(model.Status.PROCESSING),
-            ":retrying": kit.s(model.Status.RETRYING),
-            ":run": kit.n(request.run),
-            ":attempt": kit.n(request.attempt),
-            ":request": kit.s(request.request),
-            ":execution": kit.s(request.execution),
-            ":now": kit.s(deps.now_iso()),
-        },
-        returns="ALL_NEW",
-    )
+    values = {
+        ":processing": kit.s(model.Status.PROCESSING),
+        ":retrying": kit.s(model.Status.RETRYING),
+        ":run": kit.n(request.run),
+        ":attempt": kit.n(request.attempt),
+        ":request": kit.s(request.request),
+        ":execution": kit.s(request.execution),
+        ":owner": kit.s(request.owner),
+        ":now": kit.s(deps.now_iso()),
+    }
+    if request.leased:
+        settings = deps.settings
+        update = _CLAIM + ", #shard = :shard, #next = :lease_end"
+        values[":shard"] = kit.s(model.retry_shard(request.id, settings.retry_shards))
+        values[":lease_end"] = kit.n(int(deps.clock()) + settings.retry_lease_seconds)
+    else:
+        update = _CLAIM + " REMOVE #shard, #next"
+    write = kit.update_item(deps, request.id, update, CLAIMABLE, values, returns="ALL_NEW")
     if not write.applied:
         log.info("claim refused", id=request.id, execution=request.execution, run=request.run)
         raise ClaimConflictError(f"item not claimable by run {request.run}")
@@ -133,13 +153,13 @@ def mark_invalid(deps: Deps, request: Request, reason: model.InvalidReason) -> N
     write = kit.update_item(
         deps,
         request.id,
-        "SET #status = :invalid, #reason = :reason, #updated = :now",
+        "SET #status = :invalid, #reason = :reason, #updated = :now REMOVE #shard, #next",
         OWNED,
         {
             ":invalid": kit.s(model.Status.INVALID),
             ":reason": kit.s(reason),
             ":processing": kit.s(model.Status.PROCESSING),
-            ":execution": kit.s(request.execution),
+            ":owner": kit.s(request.owner),
             ":now": kit.s(deps.now_iso()),
         },
     )

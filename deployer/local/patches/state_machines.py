@@ -15,10 +15,20 @@ handlers build the definition (inline string or object, or the object at
 StartExecution from a handler runs the machine: Lambda tasks go through patch 1,
 ``dynamodb:updateItem`` tasks through moto's DynamoDB. An execution started without a name
 gets a UUID, as on AWS.
+
+Express workflows: moto runs them as Standard ones, refusing a second execution of a name
+(``ExecutionAlreadyExists``) and naming each ``...:execution:<machine>:<name>``. AWS starts
+every StartExecution of an Express workflow, a repeated name included (at least once, no
+name idempotency), and names the instance ``...:express:<machine>:<name>:<id>``. The patch
+starts an EXPRESS machine's executions that way, so the claim that must hold under
+at-least-once is exercised locally. (Their history still answers locally; on AWS an
+Express execution has no DescribeExecution or GetExecutionHistory, only its log group.)
 """
 
 from __future__ import annotations
 
+import copy
+import datetime
 import json
 import uuid
 from typing import Any
@@ -26,6 +36,7 @@ from typing import Any
 from moto.core.config import default_user_config
 from moto.s3.models import s3_backends
 from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import get_backend
 from moto.stepfunctions.utils import cfn_to_api_tags
@@ -51,8 +62,45 @@ def install(installer: Installer) -> None:
 
 def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any) -> Any:
     """StartExecution without a name gets a UUID, as on AWS (moto's executing backend
-    leaves it empty, so a second unnamed execution "already exists")."""
-    return _ORIGINAL_START(self, state_machine_arn, name or str(uuid.uuid4()), *args)
+    leaves it empty, so a second unnamed execution "already exists"); an EXPRESS machine
+    starts every call, as AWS does."""
+    name = name or str(uuid.uuid4())
+    machine = self.describe_state_machine(state_machine_arn)
+    if getattr(machine, "type", "STANDARD") == "EXPRESS":
+        return start_express(self, machine, name, *args)
+    return _ORIGINAL_START(self, state_machine_arn, name, *args)
+
+
+def start_express(
+    backend: Any, machine: Any, name: str, execution_input: Any = None, trace_header: Any = None
+) -> Any:
+    """moto's start, without its name check, under an Express instance ARN."""
+    input_data = "{}" if execution_input is None else execution_input
+    json.loads(input_data)  # moto's check: the input is JSON (InvalidExecutionInput)
+    # A snapshot of the definition, as moto takes one (its executions and backend shared,
+    # not copied: they hold live worker threads).
+    snapshot = copy.deepcopy(
+        machine, {id(machine.executions): [], id(machine.backend): machine.backend}
+    )
+    arn = (f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}"
+           f":express:{machine.name}:{name}:{uuid.uuid4()}")  # fmt: skip
+    execution = Execution(
+        name=name,
+        sm_type=snapshot.sm_type,
+        role_arn=snapshot.roleArn,
+        exec_arn=arn,
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        state_machine=snapshot,
+        start_date=datetime.datetime.now(tz=datetime.UTC),
+        cloud_watch_logging_session=None,
+        input_data=input_data,
+        trace_header=trace_header,
+        activity_store={},
+    )
+    machine.executions.append(execution)
+    execution.start()
+    return execution
 
 
 def substitute(definition: str, substitutions: dict[str, Any] | None) -> str:
@@ -152,9 +200,11 @@ PATCH = Patch(
         ("moto.stepfunctions.models", "StepFunctionBackend.update_state_machine"),
         ("moto.stepfunctions.models", "StepFunctionBackend.delete_state_machine"),
         ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.start_execution"),
+        ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.describe_state_machine"),
+        ("moto.stepfunctions.parser.backend.execution", "Execution.start"),
         ("moto.stepfunctions.utils", "cfn_to_api_tags"),
         ("moto.s3.models", "S3Backend.get_object"),
     ),
-    fields={"StateMachine": ("arn", "name")},
+    fields={"StateMachine": ("arn", "name", "type", "sm_type", "roleArn", "executions", "backend")},
     install=install,
 )

@@ -29,7 +29,9 @@ from handler_support import ACCOUNT, REGION, TABLE, FakeContext, Stream, aws_cli
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
 from moto.events.models import EventPattern
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from deployer.local.patches.state_machines import start_execution
 from tests.support.cfn_yaml import CFT, ROOT, load_template
 
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:disa-test-process"
@@ -69,8 +71,13 @@ class Faults:
 class System:
     """Table with stream, topic with a subscribed queue, and the real state machine."""
 
-    def __init__(self, container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, container: Container, monkeypatch: pytest.MonkeyPatch, workflow: str = "STANDARD"
+    ) -> None:
         monkeypatch.setitem(default_user_config["stepfunctions"], "execute_state_machine", True)
+        # Express as AWS runs it: every StartExecution starts, a repeated name included (the
+        # local emulator's patch, the same code).
+        monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
         monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
         monkeypatch.setattr(
             LambdaSimpleBackend,
@@ -93,6 +100,7 @@ class System:
             name="disa-test-system",
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/disa-test-sfn",
+            type=workflow,
         )["stateMachineArn"]
         monkeypatch.setenv("STATE_MACHINE_ARN", self.machine)
         self._inbox = self._subscribe()

@@ -14,15 +14,31 @@ TOKEN = "0123456789ab"  # the request token of the tests' executions
 OTHER = "ba9876543210"  # another request's
 
 
-def request(key: str, run: int = 1, attempt: int = 1, token: str = TOKEN) -> dict[str, object]:
-    """The Process task's payload, as the ASL builds it."""
+INSTANCE = "arn:aws:states:us-east-1:123456789012:express:disa-test-state-machine:{}:{}"
+
+
+def request(
+    key: str, run: int = 1, attempt: int = 1, token: str = TOKEN, instance: str = "a1"
+) -> dict[str, object]:
+    """The Process task's payload, as the ASL builds it: ``owner`` is the execution
+    instance's ARN (an Express one here: name, then an id of its own)."""
+    name = model.execution_name(key, token, run)
     return {
         "id": key,
         "request": token,
         "run": run,
         "attempt": attempt,
-        "execution": model.execution_name(key, token, run),
+        "execution": name,
+        "owner": INSTANCE.format(name, instance),
     }
+
+
+def old_request(key: str, run: int = 1, attempt: int = 1) -> dict[str, object]:
+    """The payload of a state machine deployed before owners (still running an execution
+    during an update): no ``owner``."""
+    payload = request(key, run, attempt)
+    del payload["owner"]
+    return payload
 
 
 def with_clock(container: Container, clock: FakeClock) -> Container:
@@ -52,26 +68,64 @@ def test_claims_then_publishes_with_the_key_attribute(
     assert metric["Environment"] == "test"
 
 
-def test_retry_run_claims_its_retrying_item_and_drops_it_from_the_index(
-    container, ddb, table, topic, alarm
-) -> None:
+def retrying(ddb, key: str) -> None:
     put_message(
         ddb,
-        "order-1",
+        key,
         status={"S": "Retrying"},
         run={"N": "3"},
         request={"S": TOKEN},
         attempts={"N": "2"},
-        retry_shard={"S": "1"},
+        retry_shard={"S": "9"},
         next_attempt_at={"N": "5"},
     )
 
-    assert lambda_handler(request("order-1", run=3, attempt=3), FakeContext(), container)[
-        "outcome"
-    ] == ("published")
+
+def test_a_claim_is_a_lease_in_the_retry_index_owned_by_the_instance(
+    container, ddb, table, topic, alarm
+) -> None:
+    retrying(ddb, "order-1")
+    clocked = Container(container.session, clock=lambda: 1_000.0)
+
+    payload = request("order-1", run=3, attempt=3)
+    assert lambda_handler(payload, FakeContext(), clocked)["outcome"] == "published"
+
     item = get_item(ddb, "order-1")
     assert item[model.ATTEMPTS] == {"N": "3"}
+    assert item[model.OWNER] == {"S": payload["owner"]}
+    # Due again when the lease ends (RETRY_LEASE_SECONDS, 900): disa_retry re-drives the
+    # item only if this run never records an outcome. Shard: as disa_retry reads it.
+    assert item[model.NEXT_ATTEMPT_AT] == {"N": "1900"}
+    assert item[model.RETRY_SHARD] == {"S": model.retry_shard("order-1", 4)}
+
+
+def test_a_claim_from_a_definition_without_owners_is_no_lease(
+    container, ddb, table, topic, alarm
+) -> None:
+    retrying(ddb, "order-1")
+
+    payload = old_request("order-1", run=3, attempt=3)
+    assert lambda_handler(payload, FakeContext(), container)["outcome"] == "published"
+
+    # Its RecordSuccess does not take the item out of the index: so the claim does.
+    item = get_item(ddb, "order-1")
     assert model.RETRY_SHARD not in item and model.NEXT_ATTEMPT_AT not in item
+    assert item[model.OWNER] == {"S": payload["execution"]}
+
+
+def test_another_instance_of_the_same_execution_name_never_claims_nor_publishes(
+    container, ddb, table, topic, subscriber, alarm
+) -> None:
+    put_message(ddb, "order-1")
+    lambda_handler(request("order-1", instance="first"), FakeContext(), container)
+
+    with pytest.raises(ClaimConflictError):
+        lambda_handler(request("order-1", instance="second"), FakeContext(), container)
+
+    assert len(subscriber()) == 1
+    # The first instance itself may claim again (a retried Process task).
+    again = lambda_handler(request("order-1", instance="first"), FakeContext(), container)
+    assert again["outcome"] == "published"
 
 
 def test_publish_failure_raises_publish_error_with_metric_and_no_body(
@@ -95,7 +149,8 @@ def test_publish_failure_raises_publish_error_with_metric_and_no_body(
 
 
 def mine(key: str, run: int = 1) -> str:
-    return model.execution_name(key, TOKEN, run)
+    """The owner (instance ARN) of run ``run`` of ``key`` in these tests."""
+    return str(request(key, run)["owner"])
 
 
 @pytest.mark.parametrize(
@@ -113,7 +168,7 @@ def mine(key: str, run: int = 1) -> str:
                 "status": {"S": "Successful"},
                 "run": {"N": "1"},
                 "request": {"S": TOKEN},
-                "execution": {"S": model.execution_name("mine-done", TOKEN, 1)},
+                "owner": {"S": mine("mine-done", 1)},
             },
             1,
             id="successful-by-this-execution",
@@ -124,7 +179,7 @@ def mine(key: str, run: int = 1) -> str:
                 "status": {"S": "OnHold"},
                 "run": {"N": "1"},
                 "request": {"S": TOKEN},
-                "execution": {"S": model.execution_name("by-hand", TOKEN, 1)},
+                "owner": {"S": mine("by-hand", 1)},
             },
             1,
             id="status-set-by-hand-while-owned-by-this-execution",
@@ -134,6 +189,17 @@ def mine(key: str, run: int = 1) -> str:
             {"status": {"S": "Retrying"}, "run": {"N": "2"}, "request": {"S": TOKEN}},
             1,
             id="retrying-for-a-newer-run",
+        ),
+        pytest.param(
+            "lease-taken",
+            {
+                "status": {"S": "Retrying"},
+                "run": {"N": "2"},
+                "request": {"S": TOKEN},
+                "owner": {"S": mine("lease-taken", 1)},
+            },
+            1,
+            id="re-driven-after-this-execution-s-lease-ended",
         ),
         pytest.param(
             "other-request",
@@ -147,7 +213,7 @@ def mine(key: str, run: int = 1) -> str:
                 "status": {"S": "Processing"},
                 "run": {"N": "1"},
                 "request": {"S": OTHER},
-                "execution": {"S": model.execution_name("owned-elsewhere", OTHER, 1)},
+                "owner": {"S": str(request("owned-elsewhere", token=OTHER)["owner"])},
             },
             1,
             id="processing-by-another-execution-of-the-same-run",
@@ -157,7 +223,7 @@ def mine(key: str, run: int = 1) -> str:
             {
                 "status": {"S": "Processing"},
                 "run": {"N": "2"},
-                "execution": {"S": "processing-newer-" + TOKEN + "-r2"},
+                "owner": {"S": mine("processing-newer", 2)},
             },
             1,
             id="processing-by-a-newer-run",
@@ -198,7 +264,7 @@ def test_claim_losing_its_condition_raises_claim_conflict_and_publishes_nothing(
         ),
         pytest.param(
             "mine",
-            {"status": {"S": "Processing"}, "run": {"N": "2"}, "execution": {"S": mine("mine", 2)}},
+            {"status": {"S": "Processing"}, "run": {"N": "2"}, "owner": {"S": mine("mine", 2)}},
             2,
             id="claimed-by-this-execution-before-a-task-retry",
         ),
@@ -213,7 +279,8 @@ def test_claimable_items_are_claimed_by_this_execution(
         "published"
     )
     item = get_item(ddb, case)
-    assert item[model.EXECUTION] == {"S": mine(case, run)}
+    assert item[model.OWNER] == {"S": mine(case, run)}
+    assert item[model.EXECUTION] == {"S": model.execution_name(case, TOKEN, run)}
     assert (item[model.REQUEST], item[model.RUN]) == ({"S": TOKEN}, {"N": str(run)})
 
 
@@ -287,7 +354,7 @@ def test_a_missing_message_at_claim_time_is_invalid(container, ddb, table, topic
         pytest.param("overwritten", None, id="overwritten-by-a-new-request"),
         pytest.param(
             "other",
-            {"status": {"S": "Processing"}, "execution": {"S": "another-execution"}},
+            {"status": {"S": "Processing"}, "owner": {"S": "another-execution"}},
             id="claimed-by-another-execution",
         ),
         pytest.param("by-hand", {"status": {"S": "OnHold"}}, id="status-set-by-hand"),

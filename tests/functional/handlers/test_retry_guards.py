@@ -1,8 +1,8 @@
 """disa_retry's guards, each pinned: a retry-index row is only a hint (the index is
 eventually consistent and may be older than the item), so every claim and every
 exhaustion re-checks, in one conditional write, that the item is still due, still in
-Failure or Retrying, and still at the row's run. An error other than the failed
-condition is a failure, never a silent skip.
+Failure, Retrying or Processing (a claim's lease), and still at the row's run. An error
+other than the failed condition is a failure, never a silent skip.
 """
 
 from __future__ import annotations
@@ -58,9 +58,15 @@ MOVED_ON = [
     # the row is a hint, the status decides.
     pytest.param({"status": "Successful", "run": 2, **DUE}, id="successful-with-retry-keys"),
     pytest.param(
-        {"status": "Processing", "run": 2, "execution": "x", **DUE},
-        id="processing-with-retry-keys",
-    ),
+        {
+            "status": "Processing",
+            "run": 2,
+            "execution": "x",
+            "retry_shard": "0",
+            "next_attempt_at": NOW + 900,
+        },
+        id="processing-lease-running",
+    ),  # fmt: skip
     pytest.param({"status": "Processing", "run": 2, "execution": "x"}, id="processing"),
     pytest.param({"status": "Processing", "run": 3, "execution": "x"}, id="processing-newer-run"),
     pytest.param({"status": "Failure", "run": 3, **DUE}, id="failure-of-a-newer-run"),
@@ -93,6 +99,8 @@ def test_a_stale_row_for_an_item_that_moved_on_is_never_claimed_or_exhausted(
         pytest.param("Failure", NOW, id="failure-due-this-second"),
         pytest.param("Failure", NOW - 3600, id="failure-overdue"),
         pytest.param("Retrying", NOW, id="lease-ended-this-second"),
+        # A claim by disa_process is a lease too: its run died without writing an outcome.
+        pytest.param("Processing", NOW, id="claim-lease-ended-this-second"),
     ],
 )
 def test_a_row_that_tells_the_truth_is_claimed(
@@ -121,6 +129,7 @@ def test_a_row_that_tells_the_truth_is_claimed(
     [
         pytest.param("Failure", NOW, id="failure-due-this-second"),
         pytest.param("Retrying", NOW - 1, id="lease-ended"),
+        pytest.param("Processing", NOW - 1, id="claim-lease-ended"),
     ],
 )
 def test_a_row_that_tells_the_truth_is_exhausted(
