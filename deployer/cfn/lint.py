@@ -5,7 +5,11 @@ Three things the command line of cfn-lint would not do for us:
 - **One rule set for every template.** Loading cfn-lint's 300-odd rules costs about half a
   second; they are loaded once per process (:func:`_rules`) and run over each template, and
   each template's own ``Metadata: cfn-lint: config: ignore_checks`` still applies (cfn-lint
-  reads it per template), which is the one way to silence a rule.
+  reads it per template, and per resource in a resource's ``Metadata``), which is the one
+  way to silence a rule. The set is cfn-lint's own plus the serverless rules of
+  ``cfn-lint-serverless`` (:data:`EXTRA_RULES`: ids ``ES``/``WS``, such as ES7000, an SNS
+  subscription without a dead-letter queue), as ``cfn-lint -a cfn_lint_serverless.rules``
+  would load them.
 - **The state machine's ASL is linted in place.** :func:`inline_definition` puts a
   definition file (the one ``DefinitionS3Location.Key`` names as a local path, which the
   packager uploads), decoded with cfn-lint's own line-keeping JSON decoder, in as the
@@ -31,6 +35,9 @@ from deployer.findings import Finding, Severity
 
 SEVERITIES = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO}
 PARSE_RULE = "E0000"
+# Rule modules loaded beside cfn-lint's own; their ids keep cfn-lint's first letter for the
+# severity (ES... error, WS... warning).
+EXTRA_RULES = ("cfn_lint_serverless.rules",)
 
 
 @dataclass
@@ -116,6 +123,8 @@ def _rules() -> Any:
     rules = Rules()
     for directory in ConfigMixIn([]).append_rules:
         rules.update(Rules.create_from_directory(directory))
+    for module in EXTRA_RULES:
+        rules.update(Rules.create_from_module(module))
     return rules
 
 

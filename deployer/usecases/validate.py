@@ -14,10 +14,10 @@ artifact store, uploads an object or makes a change set. What it checks, in orde
    (:mod:`deployer.artifacts.handlers`), which runs in a subprocess while 2 and 3 run here.
 
 The result is kept under ``.disa/<env>/validate.json`` (and in memory), keyed by this
-tool's code, cfn-lint's, boto3's and Python's versions, the env's values, and the digest of
-every file the check read; the gate reuses it while all of those are unchanged, so an ``up``
-of an unchanged tree pays for hashing a few files, not for linting (and a tree with errors
-is refused again at the same price).
+tool's code, cfn-lint's, its serverless rules', boto3's and Python's versions, the env's
+values, and the digest of every file the check read; the gate reuses it while all of those
+are unchanged, so an ``up`` of an unchanged tree pays for hashing a few files, not for
+linting (and a tree with errors is refused again at the same price).
 ``validate`` itself always checks afresh.
 """
 
@@ -123,7 +123,12 @@ _MEMORY: dict[str, tuple[dict[str, str], ValidationReport]] = {}
 def _inputs_key(config: EnvConfig) -> str:
     inputs = {
         "tool": _tool_fingerprint(),
-        "versions": [sys.version, _version("cfn-lint"), _version("boto3")],
+        "versions": [
+            sys.version,
+            _version("cfn-lint"),
+            _version("cfn-lint-serverless"),
+            _version("boto3"),
+        ],
         "region": config.region,
         "env": config.name,
         "project": config.project,

@@ -228,6 +228,7 @@ CONTRACT_NAMES = [
     ("retry-function", "lambda-function-stack.yaml", "RetryFunction", "-retry"),
     ("state-machine", "lambda-function-stack.yaml", "StateMachine", "-state-machine"),
     ("stream-dlq", "lambda-function-stack.yaml", "StreamDlq", "-stream-dlq"),
+    ("subscription-dlq", "sns-stack.yaml", "SubscriptionDlq", "-subscription-dlq"),
     ("schedule", "lambda-function-stack.yaml", "RetryScheduleRule", "-retry-schedule"),
     (
         "circuit-alarm",
@@ -236,6 +237,12 @@ CONTRACT_NAMES = [
         "-publish-failures",
     ),
     ("dlq-alarm", "cw-custom-metric-alarm-stack.yaml", "StreamDlqDepthAlarm", "-stream-dlq-depth"),
+    (
+        "subscription-dlq-alarm",
+        "cw-custom-metric-alarm-stack.yaml",
+        "SubscriptionDlqDepthAlarm",
+        "-subscription-dlq-depth",
+    ),
     (
         "iterator-alarm",
         "cw-custom-metric-alarm-stack.yaml",
@@ -306,6 +313,7 @@ EXPLICIT_POLICIES = [
     pytest.param("disa-root-stack.yaml", "AWS::CloudFormation::Stack", "Delete", id="nested"),
     pytest.param("lambda-function-stack.yaml", "AWS::Logs::LogGroup", "Delete", id="log-groups"),
     pytest.param("lambda-function-stack.yaml", "AWS::SQS::Queue", "Delete", id="stream-dlq"),
+    pytest.param("sns-stack.yaml", "AWS::SQS::Queue", "Delete", id="subscription-dlq"),
 ]
 
 
@@ -553,11 +561,72 @@ def test_email_subscription_exists_only_when_the_parameter_is_set(
     }
 
 
+@pytest.mark.parametrize("logical_id", ["MessagesSubscription", "OpsSubscription"])
+def test_undeliverable_messages_go_to_the_subscription_dlq(logical_id: str) -> None:
+    # Without a redrive policy SNS drops a message once its delivery retries are spent,
+    # while the item already says Successful.
+    props = template("sns-stack.yaml")["Resources"][logical_id]["Properties"]
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SubscriptionDlq", "Arn"]}
+    }
+
+
+def test_subscription_dlq_is_encrypted_tls_only_and_open_to_this_envs_topics_only() -> None:
+    tpl = template("sns-stack.yaml")
+    queue = tpl["Resources"]["SubscriptionDlq"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Ref": "KmsKeyArn"}
+    assert queue["MessageRetentionPeriod"] == 1209600
+    (policy,) = resources_of_type(tpl, "AWS::SQS::QueuePolicy").values()
+    assert policy["Properties"]["Queues"] == [{"Ref": "SubscriptionDlq"}]
+    deny, allow = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Resource"] == {"Fn::GetAtt": ["SubscriptionDlq", "Arn"]}
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": [{"Ref": "MessagesTopic"}, {"Ref": "OpsTopic"}]}
+    }
+
+
+def test_the_key_lets_sns_into_the_subscription_dlq_only() -> None:
+    key = template("artifact-store-stack.yaml")["Resources"]["Key"]["Properties"]
+    (statement,) = [
+        s
+        for s in key["KeyPolicy"]["Statement"]
+        if s["Principal"] == {"Service": "sns.amazonaws.com"}
+    ]
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "kms:EncryptionContext:aws:sqs:arn": {
+                "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}"
+                ":${Project}-${Env}-subscription-dlq"
+            }
+        }
+    }
+
+
+def test_subscription_dlq_depth_alarm_watches_the_queue_the_sns_stack_outputs() -> None:
+    root = template("disa-root-stack.yaml")["Resources"]["AlarmStack"]["Properties"]
+    assert root["Parameters"]["SubscriptionDlqName"] == {
+        "Fn::GetAtt": ["SnsStack", "Outputs.SubscriptionDlqName"]
+    }
+    alarm = template("cw-custom-metric-alarm-stack.yaml")["Resources"]["SubscriptionDlqDepthAlarm"]
+    props = alarm["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Ref": "SubscriptionDlqName"}}]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+
+
 def test_every_alarm_notifies_the_ops_topic() -> None:
     alarms = resources_of_type(
         template("cw-custom-metric-alarm-stack.yaml"), "AWS::CloudWatch::Alarm"
     )
-    assert len(alarms) == 4
+    assert len(alarms) == 5
     for logical_id, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "OpsTopicArn"}], logical_id
 
@@ -634,7 +703,7 @@ UNSCOPABLE = re.compile(
     r"|logs:Describe(ResourcePolicies|LogGroups)|dynamodb:List(Streams|Tables)"
     r"|cloudformation:(ValidateTemplate|ListStacks)|s3:ListAllMyBuckets|kms:List(Aliases|Keys)"
     r"|sns:List(Topics|Subscriptions)|sqs:ListQueues|lambda:List(Functions|EventSourceMappings)"
-    r"|sns:(GetSubscriptionAttributes|Unsubscribe)|states:ListStateMachines|events:ListRules)$"
+    r"|sns:(GetSubscriptionAttributes|SetSubscriptionAttributes|Unsubscribe)|states:ListStateMachines|events:ListRules)$"
 )
 
 

@@ -186,7 +186,10 @@ class TopicSubscription(ResourceModel):
         p = properties
         backend = sns_backends[account_id][region_name]
         subscription = backend.subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
-        for attribute in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery"):
+        # moto keeps RedrivePolicy but never redrives: the emulator cannot show a message
+        # reaching a subscription dead-letter queue.
+        kept = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
+        for attribute in kept:
             if attribute in p:
                 value = p[attribute]
                 text = json.dumps(value) if isinstance(value, dict) else str(value).lower()

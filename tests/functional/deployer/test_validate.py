@@ -213,6 +213,23 @@ def test_the_gate_reuses_a_clean_result_until_a_checked_file_changes(
     assert "DISA-COMPILE" in changed.stdout
 
 
+@pytest.mark.parametrize("distribution", ["cfn-lint", "cfn-lint-serverless"])
+def test_a_new_version_of_a_rule_set_is_checked_again(
+    project: Path, run: Cli, monkeypatch: pytest.MonkeyPatch, distribution: str
+) -> None:
+    from deployer.usecases import validate
+
+    installed = validate._version
+    assert run("package", "--env", "dev").exit_code == 0
+    monkeypatch.setattr(validate, "_version",
+                        lambda d: "99.0" if d == distribution else installed(d))  # fmt: skip
+
+    result = run("package", "--env", "dev")
+
+    assert result.exit_code == 0 and "validate: ok" in result.stderr
+    assert "unchanged since the last check" not in result.stderr
+
+
 def test_a_changed_value_is_checked_again(project: Path, run: Cli) -> None:
     assert run("package", "--env", "dev").exit_code == 0
 

@@ -109,3 +109,79 @@ def test_a_schedule_eventbridge_would_refuse_is_refused(
     finding = next(line for line in result.stdout.splitlines() if "DISA-SCHEDULE" in line)
     assert finding.startswith("command line: error DISA-SCHEDULE --parameter RetrySchedule")
     assert needle in finding and "RetryScheduleRule" in finding
+
+
+# --- the serverless rule set ---------------------------------------------------------------
+
+SNS = "cft/nested-stacks/sns-stack.yaml"
+LAMBDA = "cft/nested-stacks/lambda-function-stack.yaml"
+
+
+def copy_of_the_tree(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    for folder in ("cft", "code", "state-machine"):
+        shutil.copytree(REPO / folder, project / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    return project
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) >= 1, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_real_tree_is_clean_under_cfn_lint_and_the_serverless_rules(tmp_path: Path) -> None:
+    (tmp_path / "dev.yaml").write_text(ACCOUNT)
+    args = ["validate", "--env", "dev", "--project-dir", str(REPO), "--config-dir", str(tmp_path)]
+
+    result = CliRunner().invoke(cli, args, env={"CI": ""})
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("validate: ok ("), result.stdout  # not even a warning
+
+
+def test_a_subscription_without_a_dead_letter_queue_is_refused_before_any_aws_call(
+    tmp_path: Path,
+) -> None:
+    project = copy_of_the_tree(tmp_path)
+    redrive = "      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt SubscriptionDlq.Arn\n"
+    replace_once(project / SNS, "Endpoint: !Ref SubscriberEmail\n" + redrive,
+                 "Endpoint: !Ref SubscriberEmail\n")  # fmt: skip
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    log = CallLog()
+
+    result = invoke("up", project, config_dir, "dev", log)
+
+    assert result.exit_code == 2, result.output
+    assert log.calls == []
+    findings = [line for line in result.stdout.splitlines() if " ES7000 " in line]
+    assert len(findings) == 1, result.stdout
+    assert re.match(rf"{re.escape(SNS)}:\d+:\d+: error ES7000 .*MessagesSubscription", findings[0])
+
+
+def test_a_serverless_warning_is_listed_with_its_rule_id_once_its_reasoned_ignore_is_gone(
+    tmp_path: Path,
+) -> None:
+    # The log groups are linked to the functions by name, which WS1004 does not recognise;
+    # each function says so in its own Metadata, and only that silences the rule.
+    project = copy_of_the_tree(tmp_path)
+    replace_once(project / LAMBDA, "ignore_checks: [WS1004]", "ignore_checks: []")
+    (tmp_path / "dev.yaml").write_text(ACCOUNT)
+    args = [
+        "validate",
+        "--env",
+        "dev",
+        "--project-dir",
+        str(project),
+        "--config-dir",
+        str(tmp_path),
+    ]
+
+    result = CliRunner().invoke(cli, args, env={"CI": ""})
+
+    assert result.exit_code == 0, result.output
+    (finding,) = [line for line in result.stdout.splitlines() if " WS1004 " in line]
+    assert re.match(rf"{re.escape(LAMBDA)}:\d+:\d+: warning WS1004 .*InitProcessFunction", finding)
+    assert "validate: ok, 1 warning" in result.stdout

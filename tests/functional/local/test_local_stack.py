@@ -158,7 +158,10 @@ def test_alarm_policies_and_subscription_exist(aws: Clients, mini: dict[str, Any
     assert [a["AlarmArn"] for a in alarms] == [mini["outputs"]["AlarmArn"]]
     assert alarms[0]["StateValue"] in {"INSUFFICIENT_DATA", "OK"}
     assert "SecureTransport" in policy
-    assert any(s["Endpoint"].endswith(":mini-inbox") for s in subscriptions)
+    (inbox,) = [s for s in subscriptions if s["Endpoint"].endswith(":mini-inbox")]
+    attributes = aws("sns").get_subscription_attributes(SubscriptionArn=inbox["SubscriptionArn"])
+    redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(":mini-inbox-dlq")
 
 
 def test_update_keeps_nested_stack_data_and_loads_new_definition(

@@ -25,6 +25,7 @@ LAMBDA = load_template(CFT / "nested-stacks" / "lambda-function-stack.yaml")
 SAMPLE = {
     "Project": "disa", "Env": "dev", "MetricNamespace": "DISA", "AWS::Region": "eu-west-1",
     "InitProcessFunctionName": "disa-dev-init-process", "StreamDlqName": "disa-dev-stream-dlq",
+    "SubscriptionDlqName": "disa-dev-subscription-dlq",
     "StateMachineArn": "arn:aws:states:eu-west-1:111122223333:stateMachine:disa-dev-state-machine",
 }  # fmt: skip
 
@@ -112,7 +113,8 @@ def test_it_charts_the_operators_aws_metrics_on_this_envs_resources() -> None:
     functions = ("disa-dev-init-process", "disa-dev-process", "disa-dev-retry")
 
     assert ("AWS/Lambda", "IteratorAge", ("disa-dev-init-process",)) in aws
-    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("disa-dev-stream-dlq",)) in aws
+    for queue in ("disa-dev-stream-dlq", "disa-dev-subscription-dlq"):
+        assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", (queue,)) in aws
     for metric in ("ExecutionsStarted", "ExecutionsFailed"):
         assert ("AWS/States", metric, (SAMPLE["StateMachineArn"],)) in aws
     for metric in ("Errors", "Throttles"):
