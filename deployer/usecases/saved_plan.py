@@ -103,8 +103,9 @@ def env_moved(plan: Plan, parameters: dict[str, str], no_echo: frozenset[str],
     now = {k: MASK if k in no_echo else v for k, v in parameters.items()}
     names = sorted(k for k in planned.keys() | now.keys() if planned.get(k) != now.get(k))
     if names:
-        reasons.append("the env's parameters changed since the plan: " + ", ".join(
-            f"{k} {planned.get(k)!r} -> {now.get(k)!r}" for k in names))  # fmt: skip
+        reasons.append("the parameters differ from the plan's: " + ", ".join(
+            f"{k} planned {planned.get(k)!r}, now {now.get(k)!r}" for k in names)
+            + " (a --parameter given to `plan` must be given to `up --plan` too)")  # fmt: skip
     if dict(plan.tags) != tags:
         reasons.append("the env's tags changed since the plan")
     if plan.termination_protection != protection:

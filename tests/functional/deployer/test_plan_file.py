@@ -145,7 +145,12 @@ def _protected(run: Cli) -> list[str]:
     [
         ("the env became protected", _protected, "`protected` (termination protection) changed"),
         ("the tree changed", _edit_handler, "the tree changed since the plan: disa_retry.zip"),
-        ("other parameters", _other_parameter, "MaxAttempts '4' -> '5'"),
+        (
+            "other parameters",
+            _other_parameter,
+            "MaxAttempts planned '4', now '5' (a --parameter "
+            "given to `plan` must be given to `up --plan` too)",
+        ),
         ("the env's tags", _tags_changed, "the env's tags changed since the plan"),
         ("another deploy ran", _another_up, "disa-dev changed since the plan: status"),
         ("the change set was deleted", _deleted_change_set, "no longer exists"),
