@@ -122,6 +122,9 @@ def _render_runs(result: TraceResult) -> str:
 
 def _render_run(run: RunTrace) -> str:
     execution = run.execution
+    if run.express:
+        return (f"  run {run.run}: {run.name}: an Express execution; Step Functions keeps no "
+                "history of it (its log lines are below)")  # fmt: skip
     if execution is None:
         return f"  run {run.run}: {run.name}: no such execution (never started, or expired)"
     stopped = f" -> {_when(execution.stopped)}" if execution.stopped else ""

@@ -5,7 +5,10 @@ Reads, in order: the root stack (table and state machine, ``MaxAttempts``), the 
 handlers give it, plus the ``execution`` the item records, then its history), and the log
 lines that carry the item (:func:`deployer.usecases.logs.read_logs`, from shortly before its
 first execution). Executions are addressed by name, never found by listing: Step
-Functions cannot list by name, and a listing pages through every execution there is.
+Functions cannot list by name, and a listing pages through every execution there is. On an
+environment deployed with ``WorkflowType=EXPRESS`` no execution is read at all: AWS keeps no
+history of Express executions and answers no DescribeExecution for them, so each run is named
+as one and its log lines tell the rest (the emulator would answer; AWS would not).
 
 The message itself is reported by type, size and SHA-256 only, unless the caller asks for
 it (``--show-message``); attributes DISA does not own are reported by name, type and size,
@@ -37,7 +40,7 @@ DEFAULT_LOG_SECONDS = 86_400  # ... or from a day ago when no execution says whe
 # The attributes the item model owns: shown by value. The message and anything an
 # application added are shown by type and size only.
 OWNED = ("KEY", "STATUS", "RUN", "ATTEMPTS", "REASON", "RETRY_SHARD", "NEXT_ATTEMPT_AT",
-         "SNS_MESSAGE_ID", "EXECUTION", "UPDATED_AT", "REQUEST")  # fmt: skip
+         "SNS_MESSAGE_ID", "EXECUTION", "UPDATED_AT", "REQUEST", "OWNER")  # fmt: skip
 
 
 class UnknownItemError(ConfigError):
@@ -65,6 +68,7 @@ class RunTrace:
     name: str
     execution: ExecutionInfo | None  # None: no such execution (never started, or expired)
     steps: tuple[Step, ...] = ()
+    express: bool = False  # an EXPRESS machine's run: Step Functions keeps no history of it
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def trace(rt: Runtime, item_id: str, show_message: bool = False) -> TraceResult:
         )
     result = _describe_item(result, item, model, show_message)
     machine = stack.outputs.get("StateMachineArn", "")
-    result.runs, result.runs_omitted = _runs(rt, model, item, machine)
+    express = stack.parameters.get("WorkflowType") == "EXPRESS"
+    result.runs, result.runs_omitted = _runs(rt, model, item, machine, express)
     max_attempts = _int(stack.parameters.get("MaxAttempts"))
     result.schedule = _schedule(item, model, max_attempts, rt.wall_clock())
     back = _seconds_back(result.runs, rt.wall_clock())
@@ -153,8 +158,8 @@ def digest(kind: str, value: Any) -> Digest:
     return Digest(kind, len(data), hashlib.sha256(data).hexdigest())
 
 
-def _runs(rt: Runtime, model: ItemModel, item: Item,
-          machine: str) -> tuple[list[RunTrace], int]:  # fmt: skip
+def _runs(rt: Runtime, model: ItemModel, item: Item, machine: str,
+          express: bool = False) -> tuple[list[RunTrace], int]:  # fmt: skip
     last = _int(item.get(model.attribute("RUN"))) or 0
     first = max(1, last - MAX_RUNS + 1)
     key = str(item.get(model.attribute("KEY")))
@@ -163,6 +168,8 @@ def _runs(rt: Runtime, model: ItemModel, item: Item,
     recorded = item.get(model.attribute("EXECUTION"))
     if isinstance(recorded, str) and recorded not in {name for _, name in wanted}:
         wanted.append((last, recorded))  # a name the handlers chose otherwise: trust it
+    if express:  # AWS answers no DescribeExecution or history for Express: only the logs tell
+        return [RunTrace(run, name, None, express=True) for run, name in wanted], first - 1
     runs = [_run(rt, run, name, execution_arn(machine, name)) for run, name in wanted]
     return runs, first - 1
 

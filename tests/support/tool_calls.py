@@ -77,7 +77,7 @@ TOOL_CALLS: dict[str, dict[str, tuple[str, ...]]] = {
 # only `trace` asks for it, and falls back to OWNED when the role may not read bodies (the
 # CI roles may not).
 OWNED = ("id", "status", "run", "attempts", "reason", "retry_shard", "next_attempt_at",
-         "sns_message_id", "execution", "updated_at", "request")  # fmt: skip
+         "sns_message_id", "execution", "updated_at", "request", "owner")  # fmt: skip
 LISTED = ("id", "status", "reason", "run", "attempts", "updated_at", "next_attempt_at")
 FOLLOWED = ("status", "reason", "execution", "sns_message_id", "updated_at")
 REDRIVE_READ = ("id", "status", "run", "attempts", "request", "reason")

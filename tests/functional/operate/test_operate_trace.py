@@ -8,7 +8,16 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from operate_world import Cli, Logs, put_failed, put_item, run_name, start_execution
+from operate_world import (
+    ROOT_TEMPLATE,
+    Cli,
+    Logs,
+    client,
+    put_failed,
+    put_item,
+    run_name,
+    start_execution,
+)
 
 BODY = "the secret body: card 4111-1111-1111-1111"
 
@@ -189,3 +198,32 @@ def test_a_role_that_may_not_read_bodies_gets_the_owned_attributes_and_a_note(cl
     assert "status  Successful" in result.stdout
     (stubber,) = stubbers
     stubber.assert_no_pending_responses()  # both reads were made, in that order
+
+
+def test_an_express_environment_names_its_runs_and_asks_step_functions_nothing(
+    cli: Cli, logs: Logs
+) -> None:
+    express = {**ROOT_TEMPLATE, "Parameters": {
+        **ROOT_TEMPLATE["Parameters"], "WorkflowType": {"Type": "String", "Default": "STANDARD"},
+    }}  # fmt: skip
+    client("cloudformation").update_stack(
+        StackName="disa-dev",
+        TemplateBody=json.dumps(express),
+        Parameters=[{"ParameterKey": "MaxAttempts", "ParameterValue": "5"},
+                    {"ParameterKey": "WorkflowType", "ParameterValue": "EXPRESS"}],
+    )  # fmt: skip
+    name = start_execution("ok-1", 1)  # moto would describe it; AWS keeps no Express history
+    owner = f"arn:aws:states:us-east-1:123456789012:express:disa-dev-state-machine:{name}:u-1"
+    put_item("ok-1", "Successful", message=BODY, run=1, attempts=1, execution=name,
+             owner=owner, sns_message_id="sns-123")  # fmt: skip
+    logs.invocation("process", [{"event": "published", "id": "ok-1", "execution": name}])
+
+    result = cli("trace", "ok-1", "--env", "dev")
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"run 1: {name}: an Express execution; Step Functions keeps no history of it" in out
+    assert "RUNNING" not in out and "A State" not in out  # no DescribeExecution, no history
+    assert f"owner           {owner}" in out  # DISA's own attribute, shown, not by size
+    assert "published id=ok-1" in out
+    assert trace_json(cli, "ok-1")["runs"][0]["express"] is True
