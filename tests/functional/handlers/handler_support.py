@@ -8,6 +8,7 @@ sys.path because it is not a package.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import botocore.loaders
 import botocore.session
 import pytest
@@ -151,6 +153,21 @@ def put_due(ddb: Any, key: str, attempts: int) -> None:
 def get_item(ddb: Any, key: str) -> dict[str, Any] | None:
     answer = ddb.get_item(TableName=TABLE, Key={model.KEY: {"S": key}}, ConsistentRead=True)
     return answer.get("Item")
+
+
+def close_executions(state_machine_arn: str) -> None:
+    """End every execution that still runs. A repeated StartExecution (same name, same
+    input) is an idempotent success while the first runs, and ExecutionAlreadyExists once it
+    is closed (AWS and moto alike); moto's Pass machines finish on their own thread, so a test
+    that expects the refusal closes them first rather than depend on the machine's speed."""
+    sfn = aws_client("stepfunctions")
+    pages = sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+    )
+    for page in pages:
+        for summary in page["executions"]:
+            with contextlib.suppress(botocore.exceptions.ClientError):
+                sfn.stop_execution(executionArn=summary["executionArn"])
 
 
 def executions(state_machine_arn: str) -> dict[str, dict[str, Any]]:

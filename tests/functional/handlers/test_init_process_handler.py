@@ -17,6 +17,7 @@ from handler_support import (
     BODY,
     TABLE,
     FakeContext,
+    close_executions,
     executions,
     get_item,
     item_runs,
@@ -513,6 +514,7 @@ def test_the_batch_log_counts_each_outcome(container, ddb, stream, state_machine
     event = stream.event()
 
     lambda_handler(event, FakeContext(), container)
+    close_executions(state_machine)  # so the repeat is refused, not an idempotent success
     lambda_handler(event, FakeContext(), container)
 
     first, second = logs.events("batch done")

@@ -9,15 +9,12 @@ condition (not only the tool's read before it) keeps from being sent again.
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from botocore.exceptions import ClientError
 from disa_common import model, redrive
 from disa_common.container import Container
 from disa_common.kit import Deps
 from disa_common.settings import Settings
-from handler_support import aws_client, executions, get_item, item_runs, put_message
+from handler_support import close_executions, executions, get_item, item_runs, put_message
 
 TOKEN = "0123456789ab"
 OTHER = "ba9876543210"
@@ -33,13 +30,6 @@ def put(ddb, key: str, **attributes: object) -> None:
         name: {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
         for name, value in attributes.items()
     })  # fmt: skip
-
-
-def close(state_machine_arn: str, name: str) -> None:
-    """End the named execution if it still runs (a Pass machine may not have finished)."""
-    arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
-    with contextlib.suppress(ClientError):
-        aws_client("stepfunctions").stop_execution(executionArn=arn)
 
 
 def operator(container, key: str, status: str, run: int, attempts: int, request: str | None):
@@ -157,7 +147,7 @@ def test_the_start_names_the_run_as_the_retry_function_does_and_runs_once(
     assert redrive.start(deps(container), lease) is True
     # A repeated start while the first is RUNNING with the same input is StartExecution's
     # idempotent success (AWS and moto alike); once the execution is closed it is refused.
-    close(state_machine, lease.execution)
+    close_executions(state_machine)
     assert redrive.start(deps(container), lease) is False  # ExecutionAlreadyExists
 
     started = executions(state_machine)
