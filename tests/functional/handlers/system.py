@@ -13,6 +13,7 @@ so they reach every call the handlers make (not the state machine's own writes).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from disa_retry.handler import lambda_handler as retry
 from handler_support import ACCOUNT, REGION, TABLE, FakeContext, Stream, aws_client
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
+from moto.core.models import botocore_stubber
 from moto.events.models import EventPattern
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -84,6 +86,17 @@ class System:
             "invoke",
             lambda _backend, *args, **kwargs: self._invoke(*args, **kwargs),
         )
+        # moto's backends are not thread-safe (deployer/local/serial.py): two executions
+        # claiming at once could both pass a conditional write that AWS makes atomic. One
+        # lock around moto's in-process dispatch, as the emulator serves each request
+        # under its MOTO_LOCK; reentrant, as a Lambda task's handler calls back into moto.
+        lock, serve = threading.RLock(), botocore_stubber.process_request
+
+        def serialised(request: Any) -> Any:
+            with lock:
+                return serve(request)
+
+        monkeypatch.setattr(botocore_stubber, "process_request", serialised)
         monkeypatch.setenv("RETRY_BASE_SECONDS", "1")
         monkeypatch.setenv("RETRY_MAX_SECONDS", "2")
         self.container = container
