@@ -59,15 +59,17 @@ def _body(line: LogLine) -> str:
     fields = line.fields
     if line.kind is Kind.JSON:
         head = f"{str(fields.get('level', '')):<7} {fields.get('event', '')}"
-        rest = {k: v for k, v in fields.items() if k not in _HEADER_FIELDS}
+        names = _metric_names(fields)
+        emf = ("_aws", "Environment", *names) if names else ()
+        rest = {k: v for k, v in fields.items() if k not in _HEADER_FIELDS and k not in emf}
+        counted = f" metric={','.join(names)}" if names else ""
         # lambda_request, not request: an item's own ``request`` token is a field too
         invocation = f" lambda_request={str(line.request_id)[:8]}" if line.request_id else ""
-        return head + _pairs(rest) + invocation
+        return head + _pairs(rest) + counted + invocation
     if line.kind is Kind.METRIC:
-        names = [m.get("Name") for d in fields["_aws"].get("CloudWatchMetrics", [])
-                 for m in d.get("Metrics", [])]  # fmt: skip
+        names = _metric_names(fields)
         rest = {k: v for k, v in fields.items() if k != "_aws" and k not in names}
-        return "METRIC  " + " ".join(str(n) for n in names) + _pairs(rest)
+        return "METRIC  " + " ".join(names) + _pairs(rest)
     if line.kind is Kind.STATES:
         raw = fields.get("details")
         details: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
@@ -75,6 +77,15 @@ def _body(line: LogLine) -> str:
         return f"{fields.get('type', '')} execution={line.execution}{_pairs(extra)}"
     # Lambda's own lines use tabs and \r (for multi-line errors): one readable block.
     return line.message.replace("\r", "\n    ").replace("\t", " ")
+
+
+def _metric_names(fields: Mapping[str, Any]) -> list[str]:
+    """The metric names of an EMF line's ``_aws`` block; none for a line without one."""
+    emf = fields.get("_aws")
+    if not isinstance(emf, dict):
+        return []
+    return [str(m.get("Name")) for d in emf.get("CloudWatchMetrics", [])
+            for m in d.get("Metrics", [])]  # fmt: skip
 
 
 def _pairs(values: Mapping[str, Any]) -> str:

@@ -5,7 +5,8 @@ A function's log group holds, per invocation, Lambda's platform lines (``START R
 after …``), the runtime's own lines (``[ERROR] Type: message`` with the traceback, and
 ``[WARNING]\\t<time>\\t<request id>\\t…``), our handlers' JSON lines
 (``code/python/disa_common/log.py``: ``time``, ``level``, ``event``, ``requestId``, ``id``,
-``execution``), EMF metric lines (``_aws``), and whatever else was printed. The state
+``execution``; an event that a metric counts carries the metric's EMF fields too), EMF
+metric lines (``_aws`` without an ``event``), and whatever else was printed. The state
 machine's group holds Step Functions' execution events as JSON (``type``,
 ``execution_arn``, ``details``).
 
@@ -111,7 +112,8 @@ def _from_json(line: LogLine, doc: dict[str, Any]) -> LogLine:
         name = str(doc["execution_arn"]).rsplit(":", 1)[-1]
         failed = str(doc["type"]).endswith(_STATES_FAILED)
         return replace(line, kind=Kind.STATES, fields=doc, execution=name, error=failed)
-    kind = Kind.METRIC if "_aws" in doc else Kind.JSON
+    # A handler's event line may carry its metric (``_aws``): it reads as the event.
+    kind = Kind.METRIC if "_aws" in doc and "event" not in doc else Kind.JSON
     level = str(doc.get("level", "")).upper()
     request = doc.get("requestId") if isinstance(doc.get("requestId"), str) else None
     return replace(line, kind=kind, fields=doc, request_id=request, item_id=item,

@@ -49,36 +49,44 @@ def error(event: str, **fields: Any) -> None:
     _log(40, "ERROR", event, fields)
 
 
-def metric(name: str, namespace: str, environment: str, value: float = 1, **fields: Any) -> None:
-    """Write one EMF line: metric ``name`` in ``namespace`` with dimension Environment."""
-    line: dict[str, Any] = {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [["Environment"]],
-                    "Metrics": [{"Name": name, "Unit": "Count"}],
-                }
-            ],
-        },
-        "Environment": environment,
-        name: value,
+def metric(name: str, namespace: str, environment: str, *, event: str, level: str = "INFO",
+           **fields: Any) -> None:  # fmt: skip
+    """Write ``event`` at ``level`` as one line that is also an EMF metric: ``name`` = 1 in
+    ``namespace`` with dimension Environment. One line, not an event line and a metric line:
+    each event that a metric counts is logged once (log bytes are billed per message). When
+    the configured level hides the event, the line is the metric alone, as a metric must
+    be written whatever the level."""
+    shown = _LEVELS.get(level, 20) >= _context["level"]
+    line = _header(level, event) if shown else {}
+    line["_aws"] = {
+        "Timestamp": int(time.time() * 1000),
+        "CloudWatchMetrics": [
+            {
+                "Namespace": namespace,
+                "Dimensions": [["Environment"]],
+                "Metrics": [{"Name": name, "Unit": "Count"}],
+            }
+        ],
     }
+    line.update({"Environment": environment, name: 1})
     line.update(_clean(fields))
     _write(line)
 
 
-def _log(levelno: int, level: str, event: str, fields: dict[str, Any]) -> None:
-    if levelno < _context["level"]:
-        return
-    line = {
+def _header(level: str, event: str) -> dict[str, Any]:
+    return {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "level": level,
         "event": event,
         "function": _context.get("function"),
         "requestId": _context.get("requestId"),
     }
+
+
+def _log(levelno: int, level: str, event: str, fields: dict[str, Any]) -> None:
+    if levelno < _context["level"]:
+        return
+    line = _header(level, event)
     line.update(_clean(fields))
     _write(line)
 

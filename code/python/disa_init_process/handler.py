@@ -149,8 +149,8 @@ def _mark_invalid(key: str, reason: model.InvalidReason, deps: Deps) -> Outcome:
         log.info("invalid item already handled or rewritten", id=key, reason=reason.value)
         return Outcome.DUPLICATE
     settings = deps.settings
-    log.warning("item invalid", id=key, reason=reason.value)
-    log.metric("InvalidItems", settings.metric_namespace, settings.environment, id=key)
+    log.metric("InvalidItems", settings.metric_namespace, settings.environment,
+               event="item invalid", level="WARNING", id=key, reason=reason.value)  # fmt: skip
     return Outcome.INVALID
 
 

@@ -88,8 +88,7 @@ def _positive(event: dict[str, Any], name: str) -> int:
 def process_message(request: Request, deps: Deps) -> dict[str, Any]:
     """Defer, or claim and publish; returns the result the state machine's Choice reads."""
     if container_breaker(deps).is_open():
-        log.info("circuit open, deferred", id=request.id, execution=request.execution)
-        _metric("Deferred", deps, request)
+        _metric("Deferred", deps, request, event="circuit open, deferred")
         return {"outcome": "deferred", "alarmState": OPEN}
     item = claim(deps, request)
     reason = model.invalid_reason(request.id, item)
@@ -165,9 +164,8 @@ def mark_invalid(deps: Deps, request: Request, reason: model.InvalidReason) -> N
     )
     if not write.applied:
         raise ClaimConflictError("item taken over before it could be marked invalid")
-    settings = deps.settings
-    log.warning("item invalid", id=request.id, execution=request.execution, reason=reason.value)
-    log.metric("InvalidItems", settings.metric_namespace, settings.environment, id=request.id)
+    _metric("InvalidItems", deps, request, event="item invalid", level="WARNING",
+            reason=reason.value)  # fmt: skip
 
 
 def publish(deps: Deps, request: Request, message: str) -> str:
@@ -185,25 +183,20 @@ def publish(deps: Deps, request: Request, message: str) -> str:
         )
     except AWS_ERRORS as err:
         code = error_code(err)
-        log.error("publish failed", id=request.id, execution=request.execution, error=code)
-        _metric("PublishFailures", deps, request)
+        _metric("PublishFailures", deps, request, event="publish failed", level="ERROR",
+                error=code)  # fmt: skip
         # The code only: botocore's message could quote request parameters.
         raise PublishError(code) from None
     message_id = str(answer["MessageId"])
-    log.info("published", id=request.id, execution=request.execution, messageId=message_id)
-    _metric("PublishSuccesses", deps, request)
+    _metric("PublishSuccesses", deps, request, event="published", messageId=message_id)
     return message_id
 
 
-def _metric(name: str, deps: Deps, request: Request) -> None:
+def _metric(name: str, deps: Deps, request: Request, *, event: str, level: str = "INFO",
+            **fields: Any) -> None:  # fmt: skip
     settings = deps.settings
-    log.metric(
-        name,
-        settings.metric_namespace,
-        settings.environment,
-        id=request.id,
-        execution=request.execution,
-    )
+    log.metric(name, settings.metric_namespace, settings.environment, event=event,
+               level=level, id=request.id, execution=request.execution, **fields)  # fmt: skip
 
 
 def container_breaker(deps: Deps) -> CircuitBreaker:

@@ -169,8 +169,9 @@ def _exhaust(key: str, run: int, attempts: int, now: int, deps: Deps) -> Outcome
         log.info("moved on before exhausting", id=key, run=run)
         return Outcome.SKIPPED
     settings = deps.settings
-    log.warning("retries exhausted", id=key, attempts=attempts, run=run)
-    log.metric("RetriesExhausted", settings.metric_namespace, settings.environment, id=key)
+    log.metric("RetriesExhausted", settings.metric_namespace, settings.environment,
+               event="retries exhausted", level="WARNING", id=key, attempts=attempts,
+               run=run)  # fmt: skip
     return Outcome.EXHAUSTED
 
 

@@ -45,10 +45,13 @@ def test_level_filters_lower_levels(capsys) -> None:
     assert [line["event"] for line in lines(capsys)] == ["loud"]
 
 
-def test_metric_line_is_embedded_metric_format(capsys) -> None:
-    log.metric("PublishFailures", "DISA", "dev", id="k")
+def test_metric_line_is_embedded_metric_format_and_the_event_it_counts(capsys) -> None:
+    log.configure("disa_test", "WARNING")
+    log.metric("PublishFailures", "DISA", "dev", event="publish failed", level="ERROR", id="k")
 
-    (line,) = lines(capsys)
+    (line,) = lines(capsys)  # one line: the event and its metric
+    assert (line["level"], line["event"], line["function"]) == ("ERROR", "publish failed",
+                                                              "disa_test")  # fmt: skip
     directive = line["_aws"]["CloudWatchMetrics"][0]
     assert directive == {
         "Namespace": "DISA",
@@ -57,3 +60,12 @@ def test_metric_line_is_embedded_metric_format(capsys) -> None:
     }
     assert isinstance(line["_aws"]["Timestamp"], int)
     assert (line["Environment"], line["PublishFailures"], line["id"]) == ("dev", 1, "k")
+
+
+def test_a_metric_whose_event_the_level_hides_is_written_as_the_metric_alone(capsys) -> None:
+    log.configure("disa_test", "WARNING")
+    log.metric("PublishSuccesses", "DISA", "dev", event="published", id="k")
+
+    (line,) = lines(capsys)
+    assert "event" not in line and "level" not in line
+    assert (line["PublishSuccesses"], line["id"]) == (1, "k")

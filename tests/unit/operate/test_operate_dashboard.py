@@ -72,7 +72,7 @@ def emitted_metric_names() -> set[str]:
 def emitted_dimensions() -> dict[str, str]:
     out = io.StringIO()
     with redirect_stdout(out):
-        log.metric("Any", "DISA", "dev", id="x")
+        log.metric("Any", "DISA", "dev", event="any", id="x")
     line = json.loads(out.getvalue())
     (directive,) = line["_aws"]["CloudWatchMetrics"]
     (keys,) = directive["Dimensions"]

@@ -177,3 +177,26 @@ def test_a_lines_lambda_request_is_told_apart_from_the_items_request() -> None:
     rendered = render_log_line(parse("retry", event))
 
     assert rendered.endswith("re-driven id=k request=0123456789ab lambda_request=8f2c1d3e")
+
+
+def test_an_event_line_that_carries_its_metric_reads_as_the_event_naming_the_metric(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from disa_common import log
+
+    from deployer.gateways.logs import LogEvent
+    from deployer.ui.operate import render_log_line
+    from deployer.usecases.loglines import Kind, parse
+
+    log.configure("disa_process", "INFO", "8f2c1d3e-aaaa-bbbb-cccc-000000000000")
+    log.metric("PublishSuccesses", "DISA", "dev", event="published", id="k", messageId="m-1")
+    text = capsys.readouterr().out.strip()
+    event = LogEvent("/aws/lambda/disa-dev-process", "s", 0, text, "e1")
+
+    parsed = parse("process", event)
+    rendered = render_log_line(parsed)
+
+    assert (parsed.kind, parsed.item_id) == (Kind.JSON, "k")
+    assert rendered.endswith(
+        "INFO    published id=k messageId=m-1 metric=PublishSuccesses lambda_request=8f2c1d3e"
+    )
