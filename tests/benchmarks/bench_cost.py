@@ -1,13 +1,23 @@
 """What a million messages cost on AWS, from real runs on the local emulator.
 
-    python tests/benchmarks/bench_cost.py [--messages 50] [--failures 10]
+    python tests/benchmarks/bench_cost.py [--messages 200] [--rate 10] [--burst 50]
+                                          [--failures 10] [--type STANDARD|EXPRESS]
 
 For each workflow type it deploys the real tree on a private emulator (free port, temporary
 copy of the project) with ``--parameter WorkflowType=TYPE``, sends one warm-up message,
 turns the retry schedule off (its empty runs are a fixed cost per month, not per message)
-and plays two scenarios with moto's request recorder on:
+and plays three scenarios with moto's request recorder on:
 
-- happy path: ``--messages`` items written at once (BatchWriteItem), each to Successful;
+- steady happy path: ``--messages`` items written one at a time at ``--rate`` a second,
+  each to Successful: the per-message figure. The rate stays below what the emulator
+  keeps up with; the stream still hands disa_init_process a batch a second (its batching
+  window), so about ``--rate`` executions start together and some wait a moment for one
+  of the emulator's four workers of disa_process (AWS reserves it no concurrency: none
+  would wait there). Alarm reads are one per warm container per ALARM_CACHE_SECONDS, a
+  cost per hour: per message they shrink as the rate grows;
+- burst: ``--burst`` items written at once (BatchWriteItem). Executions wait for a worker,
+  and an Express execution bills its waiting time: the difference to the steady figure
+  is that wait, an emulator figure (on AWS the wait would be Lambda's scaling, if any);
 - failure, then a successful retry: ``--failures`` items written while disa_process points
   at a topic that does not exist (each ends Failure), the topic restored, one run of
   disa_retry (what the schedule would start) re-drives them, each to Successful.
@@ -23,9 +33,9 @@ level log records (its failed events). ``cost_model`` turns them into units and
     cost per 1M messages (STANDARD): $N
     cost per 1M messages (EXPRESS): $N
 
-(the happy path), then a breakdown by service for both scenarios and the units behind it.
-Durations are the emulator's: the handlers' own time plus moto's, on this machine, not
-Lambda's. Stops every emulator it starts. Not collected by pytest.
+(the steady happy path), then a breakdown by service for every scenario and the units
+behind it. Durations are the emulator's: the handlers' own time plus moto's, on this
+machine, not Lambda's. Stops every emulator it starts. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -71,6 +81,7 @@ INDEX_KEYS = frozenset({"retry_shard", "next_attempt_at"})
 INDEX_PROJECTED = frozenset({"run", "attempts"})
 FUNCTIONS = ("init-process", "process", "retry")
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+PROCESS_FUNCTION = "disa-local-process"  # no output names it; the contract name
 
 
 def log(line: str) -> None:
@@ -117,12 +128,17 @@ class Emulator:
         url = f"{self.endpoint}/moto-api/recorder/{verb}-recording"
         urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=30).read()
 
-    def write(self, count: int, text: str) -> list[str]:
+    def write(self, count: int, text: str, per_second: float | None = None) -> list[str]:
+        """Write ``count`` items: at once (25 per BatchWriteItem), or one per request at
+        ``per_second`` (the benchmark's writes are counted as the requests they are)."""
         ids = [f"cost-{uuid.uuid4()}" for _ in range(count)]
-        ddb = self.client("dynamodb")
-        for start in range(0, count, 25):
+        ddb, size = self.client("dynamodb"), 1 if per_second else 25
+        began = time.monotonic()
+        for number, start in enumerate(range(0, count, size)):
+            if per_second:
+                time.sleep(max(0.0, began + number / per_second - time.monotonic()))
             puts = [{"PutRequest": {"Item": {"id": {"S": i}, "message": {"S": text}}}}
-                    for i in ids[start : start + 25]]  # fmt: skip
+                    for i in ids[start : start + size]]  # fmt: skip
             assert not ddb.batch_write_item(RequestItems={TABLE: puts}).get("UnprocessedItems")
         return ids
 
@@ -156,9 +172,9 @@ def status_is(*wanted: str) -> Callable[[dict[str, Any]], bool]:
     return lambda item: item.get("status", {}).get("S") in wanted
 
 
-def happy_path(emulator: Emulator, messages: int) -> Measured:
+def happy_path(emulator: Emulator, messages: int, per_second: float | None) -> Measured:
     def play() -> int:
-        ids = emulator.write(messages, "cost model message")
+        ids = emulator.write(messages, "cost model message", per_second)
         emulator.wait(ids, status_is(*TERMINAL))
         return len(ids)
 
@@ -166,7 +182,7 @@ def happy_path(emulator: Emulator, messages: int) -> Measured:
 
 
 def failure_then_retry(emulator: Emulator, failures: int) -> Measured:
-    process = "disa-local-process"  # no output names it; the contract name
+    process = PROCESS_FUNCTION
     fast = {"RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "2"}
     emulator.set_environment(emulator.outputs["InitProcessFunctionName"], **fast)
     emulator.set_environment(emulator.outputs["RetryFunctionName"], **fast)
@@ -301,7 +317,7 @@ def count_executions(emulator: Emulator, started: float, measured: Measured) -> 
         measured.units["logs.ingested_gb"] += cost_model.log_ingested_gb(sizes)
 
 
-def measure(workflow: str, messages: int, failures: int) -> dict[str, Measured]:
+def measure(workflow: str, args: argparse.Namespace) -> dict[str, Measured]:
     work = Path(tempfile.mkdtemp(prefix="disa-bench-cost-"))
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1",
@@ -315,11 +331,17 @@ def measure(workflow: str, messages: int, failures: int) -> dict[str, Measured]:
         emulator.disable_schedule()
         warm = emulator.write(1, "warm up")
         emulator.wait(warm, status_is(*TERMINAL))
-        log(f"{workflow}: happy path, {messages} messages...")
-        happy = happy_path(emulator, messages)
-        log(f"{workflow}: failure then retry, {failures} messages...")
-        retried = failure_then_retry(emulator, failures)
-        return {"happy path": happy, "failure, then a successful retry": retried}
+        steady = f"steady happy path, {args.messages} messages at {args.rate:g}/s"
+        burst = f"burst happy path, {args.burst} messages at once"
+        retry = f"failure, then a successful retry, {args.failures} messages"
+        results = {}
+        log(f"{workflow}: {steady}...")
+        results[steady] = happy_path(emulator, args.messages, args.rate)
+        log(f"{workflow}: {burst}...")
+        results[burst] = happy_path(emulator, args.burst, None)
+        log(f"{workflow}: {retry}...")
+        results[retry] = failure_then_retry(emulator, args.failures)
+        return results
     finally:
         stop_emulator(project / ".disa" / "local")
         shutil.rmtree(work, ignore_errors=True)
@@ -328,14 +350,14 @@ def measure(workflow: str, messages: int, failures: int) -> dict[str, Measured]:
 def render(results: dict[str, dict[str, Measured]]) -> str:
     lines = []
     for workflow, scenarios in results.items():
-        total = sum(cost_model.cost_per_million(scenarios["happy path"].per_message(),
-                                                PRICES).values())  # fmt: skip
+        steady = next(iter(scenarios.values()))  # the steady happy path comes first
+        total = sum(cost_model.cost_per_million(steady.per_message(), PRICES).values())
         lines.append(f"cost per 1M messages ({workflow}): ${total:.2f}")
     lines.append(f"\nprices: {REGION}, list prices read {DATE_READ} (tests/benchmarks/prices.py)")
     for workflow, scenarios in results.items():
         for name, measured in scenarios.items():
             per_service = cost_model.cost_per_million(measured.per_message(), PRICES)
-            lines.append(f"\n{workflow}, {name} ({measured.messages} messages): "
+            lines.append(f"\n{workflow}, {name}: "
                          f"${sum(per_service.values()):.2f} per 1M messages")  # fmt: skip
             for service, dollars in sorted(per_service.items(), key=lambda kv: -kv[1]):
                 lines.append(f"  {service:<16} ${dollars:>9.2f}")
@@ -349,11 +371,15 @@ def render(results: dict[str, dict[str, Measured]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python tests/benchmarks/bench_cost.py")
-    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=200, help="steady happy path")
+    parser.add_argument("--rate", type=float, default=10.0, help="steady writes per second")
+    parser.add_argument("--burst", type=int, default=50, help="items written at once")
     parser.add_argument("--failures", type=int, default=10)
     parser.add_argument("--type", choices=WORKFLOW_TYPES, action="append", dest="types")
     args = parser.parse_args()
-    results = {t: measure(t, args.messages, args.failures) for t in args.types or WORKFLOW_TYPES}
+    if min(args.messages, args.burst, args.failures) < 1 or args.rate <= 0:
+        parser.error("--messages, --burst and --failures must be at least 1, --rate above 0")
+    results = {t: measure(t, args) for t in args.types or WORKFLOW_TYPES}
     print(render(results))
     return 0
 
