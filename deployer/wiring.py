@@ -24,7 +24,8 @@ from deployer.gateways.runs import FunctionGateway, RunCode, RunGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
 from deployer.runtime import Emulator, Progress, Runtime
-from deployer.ui.output import UI, Confirm, render_event, terminal_confirm
+from deployer.ui.output import UI, render_event, terminal_confirm
+from deployer.usecases.consent import Confirm
 
 AWS_POLL_SECONDS = 5.0
 LOCAL_POLL_SECONDS = 0.25

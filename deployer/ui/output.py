@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
@@ -18,8 +18,7 @@ import click
 
 from deployer.cfn.changes import ChangeNode
 from deployer.cfn.diagnosis import PathEvent, RootCause
-
-Confirm = Callable[[str], bool]
+from deployer.usecases.consent import Confirm
 
 
 def terminal_confirm() -> Confirm | None:

@@ -24,7 +24,7 @@ then :func:`destroy`; each returns a value, the CLI renders.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from deployer.cfn.diagnosis import PathEvent, find_root_cause, retained
@@ -32,12 +32,12 @@ from deployer.cfn.stack_states import foreign_tags, owned
 from deployer.errors import DeployError, DeployFailedError, PreflightError
 from deployer.gateways.cloudformation import StackInfo
 from deployer.runtime import Runtime
+from deployer.usecases.consent import Confirm
 from deployer.usecases.store import check_account
 from deployer.usecases.waiting import Deadline
 from deployer.usecases.watch import StackWatcher, newest_event_id
 
 DESTROY_TIMEOUT_SECONDS = 60 * 60
-Confirm = Callable[[str], bool]  # asks the question, True for yes
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from deployer.errors import DeployError, ExitCode, PreflightError
 from deployer.gateways.dynamodb import Item
 from deployer.gateways.runs import Lease, RunGateway
 from deployer.runtime import Runtime
-from deployer.usecases.destroy import Confirm
+from deployer.usecases.consent import Confirm
 from deployer.usecases.names import SystemNames, load_item_model, load_run_code
 
 REDRIVABLE = ("Failure", "Exhausted")  # disa_common.redrive.REDRIVABLE
