@@ -38,3 +38,27 @@ class System:
 
     def client(self, service: str) -> Any:
         return emulator_client(self.endpoint, service)
+
+    def subscribe_queue(self, name: str, raw: bool = False) -> str:
+        """A new queue subscribed to the messages topic (raw: the body alone); its URL."""
+        sqs, sns = self.client("sqs"), self.client("sns")
+        url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        sns.subscribe(
+            TopicArn=self.outputs["TopicArn"], Protocol="sqs",
+            Endpoint=attributes["Attributes"]["QueueArn"],
+            Attributes={"RawMessageDelivery": "true" if raw else "false"},
+        )  # fmt: skip
+        return url
+
+    def set_environment(self, function: str, **changes: str) -> dict[str, str]:
+        """Change some of a function's variables; returns the previous ones."""
+        aws_lambda = self.client("lambda")
+        config = aws_lambda.get_function_configuration(FunctionName=function)
+        # str(): moto keeps CloudFormation's numbers as numbers; Lambda's API wants strings.
+        variables = config.get("Environment", {}).get("Variables", {})
+        before = {k: str(v) for k, v in variables.items()}
+        aws_lambda.update_function_configuration(
+            FunctionName=function, Environment={"Variables": {**before, **changes}}
+        )
+        return before

@@ -41,16 +41,7 @@ def wait_for(probe: Callable[[], Any], timeout: float = DEADLINE_SECONDS) -> Any
 @pytest.fixture(scope="module")
 def counter(system: System) -> str:
     """A queue subscribed (raw) to the messages topic, to count what is published."""
-    sqs, sns = system.client("sqs"), system.client("sns")
-    url = sqs.create_queue(QueueName="e2e-burst-counter")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(
-        TopicArn=system.outputs["TopicArn"], Protocol="sqs", Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )  # fmt: skip
-    return str(url)
+    return system.subscribe_queue("e2e-burst-counter", raw=True)
 
 
 def drain(system: System, queue_url: str) -> list[str]:
@@ -127,16 +118,6 @@ def test_binary_attributes_never_stall_the_stream(system: System) -> None:
     assert status_of(system, updated) == "Successful"
 
 
-def set_environment(system: System, function: str, **changes: str) -> dict[str, str]:
-    aws_lambda = system.client("lambda")
-    config = aws_lambda.get_function_configuration(FunctionName=function)
-    before = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
-    aws_lambda.update_function_configuration(
-        FunctionName=function, Environment={"Variables": {**before, **changes}}
-    )
-    return before
-
-
 def test_a_batch_that_always_fails_goes_to_the_on_failure_queue_and_the_shard_moves_on(
     system: System,
 ) -> None:
@@ -145,13 +126,13 @@ def test_a_batch_that_always_fails_goes_to_the_on_failure_queue_and_the_shard_mo
     drain(system, dlq)
     init = system.outputs["InitProcessFunctionName"]
     broken = system.outputs["StateMachineArn"] + "-does-not-exist"
-    saved = set_environment(system, init, STATE_MACHINE_ARN=broken)
+    saved = system.set_environment(init, STATE_MACHINE_ARN=broken)
     poison = f"e2e-poison-{uuid.uuid4()}"
     try:
         ddb.put_item(TableName=table, Item={"id": {"S": poison}, "message": {"S": "stuck"}})
         failures = wait_for(lambda: drain(system, dlq))
     finally:
-        set_environment(system, init, **saved)
+        system.set_environment(init, **saved)
     after = f"e2e-after-poison-{uuid.uuid4()}"
     ddb.put_item(TableName=table, Item={"id": {"S": after}, "message": {"S": "moves on"}})
 

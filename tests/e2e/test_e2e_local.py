@@ -30,17 +30,8 @@ DEADLINE_SECONDS = 120.0
 
 @pytest.fixture(scope="module")
 def inbox(system: System) -> str:
-    """A queue subscribed (raw) to the messages topic: what a subscriber would receive."""
-    sqs, sns = system.client("sqs"), system.client("sns")
-    url = sqs.create_queue(QueueName="e2e-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(
-        TopicArn=system.outputs["TopicArn"], Protocol="sqs", Endpoint=arn,
-        Attributes={"RawMessageDelivery": "false"},
-    )  # fmt: skip
-    return str(url)
+    """A queue subscribed to the messages topic: what a subscriber would receive."""
+    return system.subscribe_queue("e2e-inbox")
 
 
 def received(
@@ -85,18 +76,6 @@ def wait_for(probe: Callable[[], Any], timeout: float = DEADLINE_SECONDS) -> Any
             return value
         time.sleep(0.25)
     raise AssertionError(f"still waiting after {timeout} s")
-
-
-def set_environment(system: System, function: str, **changes: str) -> dict[str, str]:
-    """Change some of a function's variables; returns the previous ones."""
-    aws_lambda = system.client("lambda")
-    config = aws_lambda.get_function_configuration(FunctionName=function)
-    # str(): moto keeps CloudFormation's numbers as numbers; Lambda's API wants strings.
-    before = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
-    aws_lambda.update_function_configuration(
-        FunctionName=function, Environment={"Variables": {**before, **changes}}
-    )
-    return before
 
 
 def test_up_from_nothing_prints_outputs(system: System) -> None:
@@ -159,13 +138,13 @@ def test_same_item_delivered_twice_is_published_once(system: System, inbox: str)
 def test_failure_then_scheduled_retry_succeeds(system: System, inbox: str) -> None:
     for function in (system.outputs["InitProcessFunctionName"],
                      system.outputs["RetryFunctionName"]):  # fmt: skip
-        set_environment(system, function, **FAST_RETRY)
+        system.set_environment(function, **FAST_RETRY)
     missing_topic = system.outputs["TopicArn"] + "-does-not-exist"
-    saved = set_environment(system, "disa-local-process", TOPIC_ARN=missing_topic)
+    saved = system.set_environment("disa-local-process", TOPIC_ARN=missing_topic)
     try:
         failed = send(system, "retry me")
     finally:
-        set_environment(system, "disa-local-process", TOPIC_ARN=saved["TOPIC_ARN"])
+        system.set_environment("disa-local-process", TOPIC_ARN=saved["TOPIC_ARN"])
 
     assert failed.status == "Failure", failed.trail
     assert failed.reason == "PublishError"  # $.error.Error: the exception class name
@@ -199,12 +178,12 @@ def test_open_circuit_defers_without_an_attempt_then_the_retry_sends(
     # The emulator never evaluates alarms; setting the state by hand is what an outage does.
     for function in (system.outputs["InitProcessFunctionName"],
                      system.outputs["RetryFunctionName"]):  # fmt: skip
-        set_environment(system, function, **FAST_RETRY)
+        system.set_environment(function, **FAST_RETRY)
     cloudwatch, alarm = system.client("cloudwatch"), system.outputs["CircuitAlarmName"]
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="e2e outage")
     # Warm workers cache the alarm state for 10 s, as warm Lambda containers do; no cache
     # here (a configuration change also means fresh workers, as on AWS).
-    saved = set_environment(system, "disa-local-process", ALARM_CACHE_SECONDS="0")
+    saved = system.set_environment("disa-local-process", ALARM_CACHE_SECONDS="0")
     try:
         deferred = send(system, "wait for the breaker")
         assert deferred.status == "Failure", deferred.trail
@@ -213,7 +192,7 @@ def test_open_circuit_defers_without_an_attempt_then_the_retry_sends(
         assert not [n for n in received(system, inbox, 1) if n["id"] == deferred.item_id]
     finally:
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="e2e over")
-        set_environment(system, "disa-local-process", **saved)
+        system.set_environment("disa-local-process", **saved)
 
     def successful() -> dict[str, Any] | None:
         current = item(system, deferred.item_id)

@@ -27,11 +27,7 @@ FAST_RETRY = {"RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "2"}
 @pytest.fixture(scope="module")
 def inbox(system: System) -> str:
     """A queue of this module's own, subscribed to the messages topic."""
-    sqs, sns = system.client("sqs"), system.client("sns")
-    url = sqs.create_queue(QueueName="e2e-overwrite-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    sns.subscribe(TopicArn=system.outputs["TopicArn"], Protocol="sqs", Endpoint=arn["QueueArn"])
-    return str(url)
+    return system.subscribe_queue("e2e-overwrite-inbox")
 
 
 class Inbox:
@@ -90,16 +86,6 @@ def reaches(system: System, item_id: str, status: str, unlike: str | None = None
     return wait_for(probe)
 
 
-def set_environment(system: System, function: str, **changes: str) -> dict[str, str]:
-    aws_lambda = system.client("lambda")
-    config = aws_lambda.get_function_configuration(FunctionName=function)
-    before = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
-    aws_lambda.update_function_configuration(
-        FunctionName=function, Environment={"Variables": {**before, **changes}}
-    )
-    return before
-
-
 def test_overwrite_after_successful_is_sent_once(system: System, inbox: str) -> None:
     item_id = f"e2e-overwrite-{uuid.uuid4()}"
     notes = Inbox(system, inbox, item_id)
@@ -140,11 +126,11 @@ def test_overwrite_while_waiting_for_a_retry_sends_only_the_new_message(
 ) -> None:
     for function in (system.outputs["InitProcessFunctionName"],
                      system.outputs["RetryFunctionName"]):  # fmt: skip
-        set_environment(system, function, **FAST_RETRY)
+        system.set_environment(function, **FAST_RETRY)
     item_id = f"e2e-overwrite-failed-{uuid.uuid4()}"
     notes = Inbox(system, inbox, item_id)
     missing_topic = system.outputs["TopicArn"] + "-does-not-exist"
-    saved = set_environment(system, "disa-local-process", TOPIC_ARN=missing_topic)
+    saved = system.set_environment("disa-local-process", TOPIC_ARN=missing_topic)
     try:
         put(system, item_id, "never sent")
         failed = reaches(system, item_id, "Failure")
@@ -152,7 +138,7 @@ def test_overwrite_while_waiting_for_a_retry_sends_only_the_new_message(
         # The new request runs (and fails) under its own token before the topic is back.
         reaches(system, item_id, "Failure", unlike=failed["request"])
     finally:
-        set_environment(system, "disa-local-process", TOPIC_ARN=saved["TOPIC_ARN"])
+        system.set_environment("disa-local-process", TOPIC_ARN=saved["TOPIC_ARN"])
 
     done = reaches(system, item_id, "Successful")
 

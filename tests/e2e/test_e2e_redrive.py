@@ -22,7 +22,6 @@ from tests.e2e.test_e2e_local import (
     item,
     received,
     send,
-    set_environment,
     wait_for,
 )
 from tests.e2e.test_e2e_operate import disa, document
@@ -33,34 +32,27 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def redrive_inbox(system: System) -> str:
     """A queue of its own subscribed to the messages topic."""
-    sqs = system.client("sqs")
-    url = sqs.create_queue(QueueName="e2e-redrive-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    system.client("sns").subscribe(TopicArn=system.outputs["TopicArn"], Protocol="sqs",
-                                   Endpoint=arn)  # fmt: skip
-    return str(url)
+    return system.subscribe_queue("e2e-redrive-inbox")
 
 
 @pytest.fixture
 def exhausted_item(system: System, redrive_inbox: str) -> Iterator[str]:
     """An item whose publish failed and whose retries ran out; the topic fixed again."""
     retry, init = system.outputs["RetryFunctionName"], system.outputs["InitProcessFunctionName"]
-    set_environment(system, init, **FAST_RETRY)
-    saved = set_environment(system, retry, **FAST_RETRY, MAX_ATTEMPTS="1")
+    system.set_environment(init, **FAST_RETRY)
+    saved = system.set_environment(retry, **FAST_RETRY, MAX_ATTEMPTS="1")
     broken = system.outputs["TopicArn"] + "-does-not-exist"
-    topic = set_environment(system, "disa-local-process", TOPIC_ARN=broken)["TOPIC_ARN"]
+    topic = system.set_environment("disa-local-process", TOPIC_ARN=broken)["TOPIC_ARN"]
     try:
         failed = send(system, "redrive me")
         assert failed.status == "Failure", failed.trail
         wait_for(lambda: item(system, failed.item_id).get("status") == "Exhausted")
     finally:
-        set_environment(system, "disa-local-process", TOPIC_ARN=topic)
+        system.set_environment("disa-local-process", TOPIC_ARN=topic)
     try:
         yield failed.item_id
     finally:
-        set_environment(system, retry, MAX_ATTEMPTS=saved.get("MAX_ATTEMPTS", "5"))
+        system.set_environment(retry, MAX_ATTEMPTS=saved.get("MAX_ATTEMPTS", "5"))
 
 
 def test_an_exhausted_item_is_redriven_to_successful_and_published_once(
