@@ -26,6 +26,7 @@ from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.logs import LogGateway
+from deployer.gateways.queues import Queues
 from deployer.gateways.runs import FunctionGateway, RunCode, RunGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
@@ -72,6 +73,7 @@ class Runtime:
     functions: FunctionGateway
     # (the project's run code, the retry function's environment) -> gateway
     runs_for: Callable[[RunCode, Mapping[str, str]], RunGateway]
+    queues: Queues
     progress: Progress
     emulator: Emulator | None = None
 

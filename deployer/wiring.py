@@ -20,6 +20,7 @@ from deployer.gateways.cloudformation import StackGateway
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.identity import Identity
 from deployer.gateways.logs import LogGateway
+from deployer.gateways.queues import Queues
 from deployer.gateways.runs import FunctionGateway, RunCode, RunGateway
 from deployer.gateways.s3 import ArtifactBucket
 from deployer.gateways.stepfunctions import ExecutionGateway
@@ -106,6 +107,7 @@ def connect(
         wall_clock=edge.wall_clock,
         functions=FunctionGateway(clients.lambda_),
         runs_for=runs_for,
+        queues=Queues(clients.sqs),
         progress=Progress(ui.progress, lambda item: ui.progress(render_event(item))),
         emulator=edge.emulator if config.local else None,
     )

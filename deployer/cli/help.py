@@ -162,15 +162,16 @@ Examples:
 )
 
 STATUS = CommandHelp(
-    "Stack states, outputs and item counts.",
+    "Stack states, outputs, item counts and dead-letter queue depths.",
     """\
-Stack states, outputs and item counts per status.
+Stack states, outputs, item counts per status and dead-letter queue depths.
 
 Read-only: the root, nested and artifact store stacks with their status, the root
-stack's outputs (on AWS also the CloudWatch dashboard's URL), and the messages table's
-items counted by status. Counting reads the whole table, so a table DynamoDB estimates
-at more than --count-limit items (default 100,000) is not counted unless you pass
---count-limit 0. On the local env it never starts the emulator.
+stack's outputs (on AWS also the CloudWatch dashboard's URL), the messages table's
+items counted by status, and how many messages each dead-letter queue holds (counted,
+never read: they hold message bodies). Counting items reads the whole table, so a
+table DynamoDB estimates at more than --count-limit items (default 100,000) is not
+counted unless you pass --count-limit 0. On the local env it never starts the emulator.
 
 \b
 Examples:

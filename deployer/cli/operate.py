@@ -77,6 +77,11 @@ def status_command(common: Common, count_limit: int) -> None:
         summary.counts = dict(report.items or {})
         summary.details["stacks"] = report.stacks
         summary.details["dashboard_url"] = report.dashboard_url
+        summary.details["dead_letter_queues"] = {
+            name: None if depth is None else {"waiting": depth.waiting,
+                                              "in_flight": depth.in_flight}
+            for name, depth in report.dead_letters.items()
+        }  # fmt: skip
 
     run("status", common, body, start_emulator=False, when_down=when_down)
 

@@ -48,6 +48,7 @@ class Clients:
     logs: Any = None  # the operate commands' services; None where a caller needs none
     stepfunctions: Any = None
     lambda_: Any = None  # redrive reads the retry function's settings
+    sqs: Any = None  # status counts the dead-letter queues
 
 
 def make_session(target: AwsTarget) -> boto3.Session:
@@ -81,4 +82,5 @@ def make_clients(target: AwsTarget, on_call: CallHook | None = None) -> Clients:
         logs=client("logs"),
         stepfunctions=client("stepfunctions"),
         lambda_=client("lambda"),
+        sqs=client("sqs"),
     )

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from deployer.gateways.queues import QueueDepth
 from deployer.ui.output import render_mapping
 from deployer.usecases.follow import SendResult
 from deployer.usecases.items import ItemsResult
@@ -31,9 +32,29 @@ def render_status(report: StatusReport) -> str:
     items = report.items
     parts.append(render_mapping("Items by status", items) if items is not None
                  else report.items_note)  # fmt: skip
+    if report.dead_letters:
+        parts.append(_render_dead_letters(report.dead_letters, report.endpoint_url))
     if report.dashboard_url:
         parts.append(f"Dashboard: {report.dashboard_url}")
     return "\n".join(parts)
+
+
+def _render_dead_letters(queues: Mapping[str, QueueDepth | None], endpoint: str | None) -> str:
+    lines = ["Dead-letter queues:"]
+    local = f" --endpoint-url {endpoint}" if endpoint else ""
+    for name, depth in queues.items():
+        if depth is None:
+            lines.append(f"  {name}: absent")
+            continue
+        held = depth.waiting + depth.in_flight
+        lines.append(f"  {name}: {held} message{'' if held == 1 else 's'}"
+                     + (f" ({depth.in_flight} being read)" if depth.in_flight else ""))  # fmt: skip
+        if held:
+            lines.append(f"    read with: aws sqs receive-message --queue-url {depth.url}{local}")
+    if any(d is not None and d.waiting + d.in_flight for d in queues.values()):
+        lines.append("  counted, never read here: a message there may hold a body, so reading "
+                     "takes credentials allowed to (README: What happens to an item)")  # fmt: skip
+    return "\n".join(lines)
 
 
 def render_send(result: SendResult) -> str:

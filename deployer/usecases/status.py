@@ -6,17 +6,21 @@ from the root stack's ``TableName`` output, else by its contract name
 holds more than ``count_limit`` items is not counted unless the limit is lifted: a habit of
 running ``status`` must not become a full-table read on production. The dashboard's URL
 (the root stack's ``DashboardUrl`` output) is the console's, so it is given on AWS only; on
-the emulator there is no console to open it in.
+the emulator there is no console to open it in. The two dead-letter queues (stream records
+disa_init_process could not handle; deliveries SNS gave up on) are counted, never read:
+their messages hold bodies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from deployer.gateways.queues import QueueDepth
 from deployer.runtime import Runtime
 
 DEFAULT_COUNT_LIMIT = 100_000
 DASHBOARD_OUTPUT = "DashboardUrl"
+DEAD_LETTER_QUEUES = ("stream-dlq", "subscription-dlq")  # <project>-<env>-<suffix>
 
 
 @dataclass
@@ -26,6 +30,8 @@ class StatusReport:
     items: dict[str, int] | None = None
     items_note: str = "Items: no table"
     dashboard_url: str | None = None  # on AWS only
+    dead_letters: dict[str, QueueDepth | None] = field(default_factory=dict)  # None: absent
+    endpoint_url: str | None = None  # the emulator's, for the commands status prints
 
 
 def status(rt: Runtime, count_limit: int = DEFAULT_COUNT_LIMIT) -> StatusReport:
@@ -40,8 +46,13 @@ def status(rt: Runtime, count_limit: int = DEFAULT_COUNT_LIMIT) -> StatusReport:
         report.outputs = dict(root.outputs)
         table = root.outputs.get("TableName", f"{cfg.project}-{cfg.name}-messages")
         _count_items(rt, table, count_limit, report)
+        for suffix in DEAD_LETTER_QUEUES:
+            name = f"{cfg.project}-{cfg.name}-{suffix}"
+            report.dead_letters[name] = rt.queues.depth(name)
         if not rt.emulated:
             report.dashboard_url = root.outputs.get(DASHBOARD_OUTPUT)
+        else:
+            report.endpoint_url = rt.endpoint_url
     return report
 
 

@@ -64,6 +64,8 @@ def seed(successful: int, failed: int, exhausted: int) -> None:
             "updated_at": {"S": "2025-01-01T00:00:00.000Z"}, "run": {"N": "1"}})  # fmt: skip
     for i in range(failed):
         put_failed(f"f-{i}", attempts=1, updated_at="2025-01-01T00:00:00.000Z")
+    for queue in ("disa-dev-stream-dlq", "disa-dev-subscription-dlq"):  # as deployed
+        client("sqs").create_queue(QueueName=queue)
     for run in (1, 2):
         start_execution("traced", run)
     put_failed("traced", attempts=2, updated_at="2025-01-01T00:00:01.000Z", run=2)

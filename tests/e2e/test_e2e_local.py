@@ -170,6 +170,22 @@ def test_cli_send_and_status_report_the_message(system: System) -> None:
     assert sent["exit_code"] == 0
     assert sent["details"]["send"]["status"] == "Successful"
     assert report["counts"].get("Successful", 0) >= 1
+    # The real tree's two dead-letter queues exist and are counted (what they hold depends
+    # on the other tests of the session).
+    queues = report["details"]["dead_letter_queues"]
+    assert sorted(queues) == ["disa-local-stream-dlq", "disa-local-subscription-dlq"]
+    assert all(depth is not None and depth["waiting"] >= 0 for depth in queues.values())
+    # A message there: status says how to read it, on the emulator's endpoint.
+    sqs = system.client("sqs")
+    url = sqs.get_queue_url(QueueName="disa-local-subscription-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="undeliverable")
+    try:
+        text = disa_deploy(system.edge, "status", "--env", "local").stdout
+    finally:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    read = next(line for line in text.splitlines() if "read with:" in line)
+    assert read.endswith(f"--queue-url {url} --endpoint-url {system.endpoint}")
 
 
 def test_open_circuit_defers_without_an_attempt_then_the_retry_sends(

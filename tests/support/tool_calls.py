@@ -19,6 +19,10 @@ TABLE = PREFIX.format(service="dynamodb") + "table/disa-dev-messages"
 RETRY_INDEX = TABLE + "/index/retry-index"
 STATE_MACHINE = PREFIX.format(service="states") + "stateMachine:disa-dev-state-machine"
 RETRY_FUNCTION = PREFIX.format(service="lambda") + "function:disa-dev-retry"
+DEAD_LETTER_QUEUES = tuple(
+    PREFIX.format(service="sqs") + f"disa-dev-{suffix}" for suffix in ("stream-dlq",
+                                                                     "subscription-dlq")
+)  # fmt: skip
 EXECUTIONS = tuple(
     PREFIX.format(service="states") + f"execution:disa-dev-state-machine:{name}"
     for name in ("m-1-0123456789ab-r1", "m-1-0123456789ab-r2")
@@ -40,6 +44,8 @@ TOOL_CALLS: dict[str, dict[str, tuple[str, ...]]] = {
         "cloudformation:ListStackResources": STACKS,
         "dynamodb:DescribeTable": (TABLE,),
         "dynamodb:Scan": (TABLE,),
+        "sqs:GetQueueUrl": DEAD_LETTER_QUEUES,  # counted, never received
+        "sqs:GetQueueAttributes": DEAD_LETTER_QUEUES,
     },
     "send": {
         "cloudformation:DescribeStacks": STACKS[:1],

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from operate_world import Cli, Logs, Processing, put_failed, put_item, start_execution
+from operate_world import Cli, Logs, Processing, client, put_failed, put_item, start_execution
 
 from deployer.gateways.aws import AwsTarget, Clients, make_clients
 from tests.support.tool_calls import ITEM_READS, ITEM_WRITES, OWNED, TOOL_CALLS, iam_action
@@ -78,6 +78,8 @@ def test_the_command_calls_exactly_the_table(cli: Cli, logs: Logs, command: str)
     put_item("ok", "Successful", updated_at="2025-01-01T00:00:00.000Z")
     put_item("ex", "Exhausted", run=5, attempts=5, request="0123456789ab")
     logs.invocation("process", [{"event": "claimed", "id": "m-1"}])
+    for queue in ("disa-dev-stream-dlq", "disa-dev-subscription-dlq"):
+        client("sqs").create_queue(QueueName=queue)
     calls: set[str] = set()
     reads: Reads = set()
     run = recording(cli, calls, reads)

@@ -60,3 +60,47 @@ def test_status_prints_the_dashboard_url_on_aws(cli: Cli) -> None:
     assert json.loads(result.stdout)["details"]["dashboard_url"] == DASHBOARD_URL
     text = cli("status", "--env", "dev")
     assert text.stdout.splitlines()[-1] == f"Dashboard: {DASHBOARD_URL}"
+
+
+def test_status_counts_what_each_dead_letter_queue_holds_and_never_reads_it(cli: Cli) -> None:
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="disa-dev-subscription-dlq")["QueueUrl"]
+    for body in ("undeliverable one", "undeliverable two"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    text = cli("status", "--env", "dev")
+    result = cli("status", "--env", "dev", "--output", "json")
+
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    start = lines.index("Dead-letter queues:")
+    assert lines[start + 1 : start + 4] == [
+        "  disa-dev-stream-dlq: absent",
+        "  disa-dev-subscription-dlq: 2 messages",
+        f"    read with: aws sqs receive-message --queue-url {url}",
+    ]
+    assert "never read here" in lines[start + 4]
+    assert "undeliverable" not in text.output + result.output
+    queues = json.loads(result.stdout)["details"]["dead_letter_queues"]
+    assert queues == {"disa-dev-stream-dlq": None,
+                      "disa-dev-subscription-dlq": {"waiting": 2, "in_flight": 0}}  # fmt: skip
+    # Counting is not receiving: both messages are still there for the operator.
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "2"
+    # A message someone is reading (received, not yet deleted) is still held, and said so.
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=600)
+    again = cli("status", "--env", "dev").stdout.splitlines()
+    assert "  disa-dev-subscription-dlq: 2 messages (1 being read)" in again
+
+
+def test_status_with_empty_dead_letter_queues_points_at_nothing(cli: Cli) -> None:
+    for name in ("disa-dev-stream-dlq", "disa-dev-subscription-dlq"):
+        client("sqs").create_queue(QueueName=name)
+
+    text = cli("status", "--env", "dev")
+
+    lines = text.stdout.splitlines()
+    start = lines.index("Dead-letter queues:")
+    assert lines[start + 1 : start + 3] == ["  disa-dev-stream-dlq: 0 messages",
+                                            "  disa-dev-subscription-dlq: 0 messages"]  # fmt: skip
+    assert "receive-message" not in text.stdout
