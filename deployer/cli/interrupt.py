@@ -28,9 +28,9 @@ def interrupted_lines(
     service = "the emulator's CloudFormation" if config.local else "CloudFormation"
     stack, store = config.stack_name, config.artifact_stack_name
     carries_on = {
-        "up": f"{service} carries on with what it had started: a change set executing on "
-        f"{stack}, or the creation of the artifact store {store}; each completes or rolls "
-        "back on its own",
+        "up": f"{service} carries on with whatever this run had started, if anything: a "
+        f"change set executing on {stack}, or the creation of the artifact store {store}; "
+        "each completes or rolls back on its own (status shows which)",
         "plan": f"a change set {service} was creating for {stack}, if it had started, stays "
         "there unexecuted (disa-deploy never executes a plan's change set; the next plan or up "
         "makes its own)",
