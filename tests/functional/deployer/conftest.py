@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 from cfn_script import CfnScript, make_store
-from deploy_harness import FIXTURE, Cli, FakeClock
+from deploy_harness import FIXTURE, CallLog, Cli, FakeClock, counting_edge
 from moto import mock_aws
 
 from deployer.gateways.aws import AwsTarget, Clients
@@ -41,6 +41,17 @@ def run(project: Path, clock: FakeClock) -> Cli:
     return Cli(
         project, Edge(clock=clock, sleep=clock.sleep), env={"CI": "", "DISA_LOCAL_PORT": None}
     )
+
+
+@pytest.fixture
+def log() -> CallLog:
+    return CallLog()
+
+
+@pytest.fixture
+def counted(run: Cli, clock: FakeClock, log: CallLog) -> Cli:
+    """``run``, with every AWS call the command makes counted in ``log``."""
+    return Cli(run.project, counting_edge(clock, log), run.env)
 
 
 @pytest.fixture

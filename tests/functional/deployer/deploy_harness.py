@@ -15,6 +15,8 @@ from deployer.wiring import Edge
 # moto's bucket model as shipped (the aws fixture wraps it; some tests want it back).
 MOTO_BUCKET_CREATE = s3_models.FakeBucket.create_from_cloudformation_json
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
+# A changed handler that still passes the gate (it compiles and has lambda_handler).
+HANDLER_V2 = 'def lambda_handler(event, context):\n    return {"retried": 0, "v": 2}\n'
 
 
 class FakeClock:

@@ -8,24 +8,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from deploy_harness import MOTO_BUCKET_CREATE, CallLog, Cli, FakeClock, counting_edge
+from deploy_harness import HANDLER_V2, MOTO_BUCKET_CREATE, CallLog, Cli, FakeClock, counting_edge
 
 from deployer.wiring import Edge
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-# A changed handler that still passes the gate (it compiles and has lambda_handler).
-HANDLER_V2 = 'def lambda_handler(event, context):\n    return {"retried": 0, "v": 2}\n'
-
-
-@pytest.fixture
-def log() -> CallLog:
-    return CallLog()
-
-
-@pytest.fixture
-def counted(run: Cli, clock: FakeClock, log: CallLog) -> Cli:
-    return Cli(run.project, counting_edge(clock, log), run.env)
 
 
 def test_first_package_creates_the_store_and_uploads_everything_encrypted(

@@ -9,10 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from deploy_harness import CallLog, Cli, FakeClock, counting_edge
+from deploy_harness import HANDLER_V2, CallLog, Cli, FakeClock, counting_edge
 
 pytestmark = pytest.mark.usefixtures("aws")
-HANDLER_V2 = 'def lambda_handler(event, context):\n    return {"retried": 0, "v": 2}\n'
 
 
 def up(run: Cli, clock: FakeClock, *extra: str) -> tuple[dict[str, object], CallLog]:

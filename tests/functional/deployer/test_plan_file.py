@@ -12,20 +12,9 @@ from typing import Any
 
 import boto3
 import pytest
-from deploy_harness import CallLog, Cli, FakeClock, counting_edge
+from deploy_harness import HANDLER_V2, CallLog, Cli, FakeClock, counting_edge
 
 pytestmark = pytest.mark.usefixtures("aws")
-HANDLER_V2 = 'def lambda_handler(event, context):\n    return {"retried": 0, "v": 2}\n'
-
-
-@pytest.fixture
-def log() -> CallLog:
-    return CallLog()
-
-
-@pytest.fixture
-def counted(run: Cli, clock: FakeClock, log: CallLog) -> Cli:
-    return Cli(run.project, counting_edge(clock, log), run.env)
 
 
 @pytest.fixture
