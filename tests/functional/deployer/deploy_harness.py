@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import http.server
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 from moto.s3 import models as s3_models
@@ -86,3 +90,40 @@ def counting_edge(clock: FakeClock, log: CallLog) -> Edge:
         return make_clients(target, on_call=log.record)
 
     return Edge(make_clients=factory, clock=clock, sleep=clock.sleep)
+
+
+# (HTTP status, content type or None, body) by the name of the answer.
+Answers = dict[str, tuple[int, str | None, bytes]]
+
+
+@contextmanager
+def answering_endpoint(answers: Answers) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real HTTP endpoint that gives, to every request, the answer ``choice["answer"]``
+    names: for botocore's own parsing of answers that are not AWS's (moto would intercept
+    the request before any parsing)."""
+    choice = {"answer": ""}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            status, content_type, body = answers[choice["answer"]]
+            self.send_response(status)
+            if content_type:
+                self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_POST = do_PUT = do_GET = do_HEAD = answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", choice
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,9 +8,7 @@ through real botocore parsing (no moto there: moto would intercept the requests)
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +25,7 @@ from cfn_script import (
     event,
     stack,
 )
-from deploy_harness import Cli, FakeClock
+from deploy_harness import Answers, Cli, FakeClock, answering_endpoint
 
 from deployer.errors import AwsCallError, CallFailure, DeployError
 from deployer.gateways.aws import AwsTarget, Clients
@@ -129,13 +127,17 @@ def test_destroy_goes_on_when_the_nested_stacks_cannot_be_listed(
 
 # --- real HTTP answers, real botocore parsing ------------------------------------------------
 
-ANSWERS = {
-    "an HTML page with 200": (200, b"<html><body><h1>Welcome</h1></body></html>"),
-    "an HTML page that is not XML": (200, b"<!DOCTYPE html>\n<html><body>hi<br></body></html>"),
-    "a DynamoDB error body": (400, b'{"__type": "ResourceInUseException", "message": "x"}'),
-    "HTTP 500 with an HTML page": (500, b"<html><body>Internal Server Error</body></html>"),
-    "HTTP 503 with no body": (503, b""),
-    "HTTP 403 from a proxy": (403, b"<html><body>Forbidden</body></html>"),
+ANSWERS: Answers = {
+    "an HTML page with 200": (200, None, b"<html><body><h1>Welcome</h1></body></html>"),
+    "an HTML page that is not XML": (
+        200,
+        None,
+        b"<!DOCTYPE html>\n<html><body>hi<br></body></html>",
+    ),
+    "a DynamoDB error body": (400, None, b'{"__type": "ResourceInUseException", "message": "x"}'),
+    "HTTP 500 with an HTML page": (500, None, b"<html><body>Internal Server Error</body></html>"),
+    "HTTP 503 with no body": (503, None, b""),
+    "HTTP 403 from a proxy": (403, None, b"<html><body>Forbidden</body></html>"),
 }
 EXPECTED = {
     "an HTML page with 200": CallFailure.BAD_REPLY,
@@ -150,25 +152,8 @@ EXPECTED = {
 @pytest.fixture
 def answering() -> Iterator[tuple[str, dict[str, str]]]:
     """An endpoint that gives whatever answer ``choice["answer"]`` names."""
-    choice = {"answer": ""}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            status, body = ANSWERS[choice["answer"]]
-            self.send_response(status)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", choice
-    server.shutdown()
-    server.server_close()
+    with answering_endpoint(ANSWERS) as endpoint:
+        yield endpoint
 
 
 def one_attempt_clients(target: AwsTarget) -> Clients:

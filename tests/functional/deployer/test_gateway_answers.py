@@ -7,21 +7,20 @@ Real botocore parsing against a small HTTP server (no moto: it would intercept r
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from deploy_harness import Answers, answering_endpoint
 
 from deployer.errors import AwsCallError, CallFailure
 from deployer.gateways.dynamodb import MessageTable
 from deployer.gateways.s3 import ArtifactBucket
 
 HTML = b"<html><body><h1>Welcome to the proxy</h1></body></html>"
-ANSWERS = {  # name: (status, content type or None, body)
+ANSWERS: Answers = {
     "an HTML page with 200": (200, "text/html", HTML),
     "an HTML page with 200 and no content type": (200, None, HTML),
     "HTTP 502 from a proxy": (502, "text/html", HTML),
@@ -30,30 +29,8 @@ ANSWERS = {  # name: (status, content type or None, body)
 
 @pytest.fixture
 def answering() -> Iterator[tuple[str, dict[str, str]]]:
-    choice = {"answer": ""}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def answer(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            status, content_type, body = ANSWERS[choice["answer"]]
-            self.send_response(status)
-            if content_type:
-                self.send_header("content-type", content_type)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        do_POST = do_PUT = do_GET = do_HEAD = answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", choice
-    server.shutdown()
-    server.server_close()
+    with answering_endpoint(ANSWERS) as endpoint:
+        yield endpoint
 
 
 def client(service: str, endpoint: str) -> Any:
