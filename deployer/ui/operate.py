@@ -42,6 +42,7 @@ def render_status(report: StatusReport) -> str:
 def _render_dead_letters(queues: Mapping[str, QueueDepth | None], endpoint: str | None) -> str:
     lines = ["Dead-letter queues:"]
     local = f" --endpoint-url {endpoint}" if endpoint else ""
+    holding = False
     for name, depth in queues.items():
         if depth is None:
             lines.append(f"  {name}: absent")
@@ -50,8 +51,9 @@ def _render_dead_letters(queues: Mapping[str, QueueDepth | None], endpoint: str 
         lines.append(f"  {name}: {held} message{'' if held == 1 else 's'}"
                      + (f" ({depth.in_flight} being read)" if depth.in_flight else ""))  # fmt: skip
         if held:
+            holding = True
             lines.append(f"    read with: aws sqs receive-message --queue-url {depth.url}{local}")
-    if any(d is not None and d.waiting + d.in_flight for d in queues.values()):
+    if holding:
         lines.append("  counted, never read here: a message there may hold a body, so reading "
                      "takes credentials allowed to (README: What happens to an item)")  # fmt: skip
     return "\n".join(lines)
