@@ -4,11 +4,14 @@ Every client shares the env's region, profile and endpoint (``--endpoint-url`` o
 emulator's), and botocore's *adaptive* retry mode: standard retries plus client-side rate
 limiting, so a throttled DescribeStackEvents loop slows down instead of failing the deploy.
 On the local emulator the session carries fixed dummy credentials, so a machine with no AWS
-credentials at all can still run the default environment.
+credentials at all can still run the default environment. The operate commands' clients
+(Logs, Step Functions, Lambda, SQS) are made on first use: making a client loads its
+service model, and most commands never call those services.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +40,21 @@ class AwsTarget:
     profile: str | None = None
     endpoint_url: str | None = None
     emulated: bool = False
+
+
+class LazyClient:
+    """A client made by ``make`` on its first attribute read, then that client."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make: Callable[[], Any] | None = make
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._make is not None:
+                self._client, self._make = self._make(), None
+        return getattr(self._client, name)
 
 
 @dataclass(frozen=True)
@@ -79,8 +97,8 @@ def make_clients(target: AwsTarget, on_call: CallHook | None = None) -> Clients:
         client("s3"),
         client("sts"),
         client("dynamodb"),
-        logs=client("logs"),
-        stepfunctions=client("stepfunctions"),
-        lambda_=client("lambda"),
-        sqs=client("sqs"),
+        logs=LazyClient(lambda: client("logs")),
+        stepfunctions=LazyClient(lambda: client("stepfunctions")),
+        lambda_=LazyClient(lambda: client("lambda")),
+        sqs=LazyClient(lambda: client("sqs")),
     )
